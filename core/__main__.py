@@ -1,0 +1,3 @@
+from core.entry import main
+
+main()

@@ -1,0 +1,1 @@
+"""Accounts and access: users, roles, divisions, passwords, sign-in and permissions."""

@@ -1,0 +1,245 @@
+"""The ``ruang`` command: one command line for everything an operator does.
+
+Plugins add their commands through ``ruang_cli_commands``; a command of a disabled plugin
+exits with an error that says so. Every command runs inside the app's context.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from typing import Any
+
+import click
+from flask import Flask
+
+from core.config import ConfigError, load_settings
+from core.instance import ruang
+from core.plugins import PluginError
+
+
+def _make_app() -> Flask:
+    from core.app import create_app
+
+    try:
+        return create_app(load_settings())
+    except ConfigError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+
+
+class RuangGroup(click.Group):
+    """The top-level group; loads plugin commands lazily so ``--help`` stays correct."""
+
+    _app: Flask | None = None
+
+    def _ensure(self) -> Flask:
+        if self._app is None:
+            self._app = _make_app()
+            host = self._app.extensions["ruang"].plugins
+            for plugin, cmd in host.collect_by_plugin("ruang_cli_commands", enabled_only=False):
+                if cmd.name in self.commands:
+                    continue
+                self.add_command(_guarded(cmd, plugin, host))
+        return self._app
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._ensure()
+        return sorted(self.commands)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._ensure()
+        return self.commands.get(cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        app = self._ensure()
+        with app.app_context():
+            return super().invoke(ctx)
+
+
+def _guarded(cmd: click.Command, plugin: str, host: Any) -> click.Command:
+    """Wrap a plugin's command so that it refuses to run while the plugin is disabled."""
+    if host.get(plugin).origin == "core":
+        return cmd
+    original = cmd.invoke
+
+    @functools.wraps(original)
+    def invoke(ctx: click.Context) -> Any:
+        if not host.is_enabled(plugin):
+            raise click.ClickException(
+                f"the {plugin} plugin is disabled; enable it with: ruang plugins enable {plugin}"
+            )
+        return original(ctx)
+
+    cmd.invoke = invoke  # type: ignore[method-assign]
+    return cmd
+
+
+@click.group(cls=RuangGroup)
+def cli() -> None:
+    """Ruang: CBT exams, ICT labs, helpdesk, training and certification for BPTI."""
+
+
+# -- serve ---------------------------------------------------------------------------------
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Address to listen on (default RUANG_HOST)")
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help="Port (RUANG_PORT)")
+def serve(host: str | None, port: int | None) -> None:
+    """Run the web and Socket.IO server."""
+    from flask import current_app
+
+    r = ruang()
+    host = host or r.settings.host
+    port = port or r.settings.port
+    base = r.settings.public_url or f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"  # noqa: S104,E501
+    if r.settings.jobs:
+        from core.jobs import start_scheduler
+
+        start_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
+    click.echo(f"Ruang {r.settings.async_mode} server on {host}:{port}")
+    click.echo(f"  staff and proctors: {base}/")
+    click.echo(f"  kiosk (lab PCs):    {base}/kiosk")
+    sys.stdout.flush()
+    r.socketio.run(current_app._get_current_object(), host=host, port=port,  # type: ignore[attr-defined]
+                   use_reloader=False, log_output=False)
+
+
+# -- db ------------------------------------------------------------------------------------
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database migrations."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Bring every plugin's tables to their newest migration (safe to run again)."""
+    from core import migrate
+
+    r = ruang()
+    migrate.upgrade(r.plugins, r.settings.sqlalchemy_url)
+    click.echo("database is up to date")
+
+
+@db_group.command("revision")
+@click.option("--plugin", required=True, help="Plugin whose models changed")
+@click.option("-m", "--message", required=True)
+def db_revision(plugin: str, message: str) -> None:
+    """Autogenerate a plugin's next migration (for developers)."""
+    from core import migrate
+
+    r = ruang()
+    try:
+        migrate.revision(r.plugins, r.settings.sqlalchemy_url, plugin, message)
+    except (PluginError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+# -- plugins -------------------------------------------------------------------------------
+
+
+@click.group("plugins")
+def plugins_group() -> None:
+    """List, enable and disable plugins."""
+
+
+@plugins_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def plugins_list(as_json: bool) -> None:
+    """Each plugin's name, version, origin and state."""
+    host = ruang().plugins
+    host.refresh(force=True)
+    rows = [
+        {"name": p.name, "version": p.version, "origin": p.origin,
+         "state": "enabled" if host.is_enabled(p.name) else "disabled", "description": p.description}
+        for p in host.plugins.values() if p.switchable
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(f"{'NAME':<16} {'VERSION':<9} {'ORIGIN':<22} STATE")
+    for row in rows:
+        click.echo(f"{row['name']:<16} {row['version']:<9} {row['origin']:<22} {row['state']}")
+
+
+def _toggle(name: str, enabled: bool) -> None:
+    r = ruang()
+    try:
+        with r.db.transaction() as session:
+            changed = r.plugins.set_enabled(session, name, enabled, actor=None)
+    except PluginError as exc:
+        raise click.ClickException(str(exc)) from None
+    word = "enabled" if enabled else "disabled"
+    click.echo(f"plugin {name} {word}" if changed else f"plugin {name} was already {word}")
+
+
+@plugins_group.command("enable")
+@click.argument("name")
+def plugins_enable(name: str) -> None:
+    """Switch a plugin on (every server process follows within seconds)."""
+    _toggle(name, True)
+
+
+@plugins_group.command("disable")
+@click.argument("name")
+def plugins_disable(name: str) -> None:
+    """Switch a plugin off; its data is kept."""
+    _toggle(name, False)
+
+
+# -- settings ------------------------------------------------------------------------------
+
+
+@click.group("settings")
+def settings_group() -> None:
+    """Settings staff may change at run time."""
+
+
+@settings_group.command("list")
+def settings_list() -> None:
+    from core import settings_store
+
+    r = ruang()
+    with r.db.session() as session:
+        for key, spec in sorted(settings_store.specs(r.plugins).items()):
+            value = settings_store.get(session, r.plugins, key)
+            click.echo(f"{key} = {json.dumps(value)}    # {spec.description}")
+
+
+@settings_group.command("set")
+@click.argument("key")
+@click.argument("value")
+def settings_set(key: str, value: str) -> None:
+    from core import settings_store
+
+    r = ruang()
+    try:
+        with r.db.transaction() as session:
+            stored = settings_store.set_value(session, r.plugins, key, value)
+    except settings_store.SettingError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{key} = {json.dumps(stored)}")
+
+
+# -- demo ----------------------------------------------------------------------------------
+
+
+@click.command("demo")
+def demo() -> None:
+    """Add demo users, labs and every enabled plugin's demo data (safe to run again)."""
+    r = ruang()
+    with r.db.transaction() as session:
+        r.plugins.hook.ruang_demo_data(session=session)
+    from core.demo import DEMO_LOGINS
+
+    click.echo("demo data is in place; sign in with:")
+    for username, password, role in DEMO_LOGINS:
+        click.echo(f"  {role:<28} {username} / {password}")
+
+
+def main() -> None:
+    cli(prog_name="ruang")

@@ -1,0 +1,108 @@
+"""Settings of one Ruang instance, read from ``RUANG_*`` environment variables.
+
+Every variable is validated here, once, so that a malformed value stops the process with a
+message naming the variable instead of failing later somewhere deep in a request.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ENV_PREFIX = "RUANG_"
+
+
+class ConfigError(ValueError):
+    """A setting is malformed; the message names the variable and the reason."""
+
+
+class Settings(BaseModel):
+    """The instance's settings. Field ``foo_bar`` is read from ``RUANG_FOO_BAR``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    instance: Path = Field(default=Path("instance"), description="Instance folder")
+    database_url: str = Field(default="", description="SQLAlchemy URL; SQLite in instance/")
+    async_mode: Literal["gevent", "eventlet", "threading"] = "gevent"
+    message_queue: str = Field(default="", description="Socket.IO message queue, e.g. redis://")
+    host: str = "127.0.0.1"
+    port: int = Field(default=5000, ge=1, le=65535)
+    public_url: str = Field(default="", description="URL people use to reach this instance")
+    default_locale: Literal["id", "en"] = "id"
+    timezone: str = "Asia/Jakarta"
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "BPTI <bpti@localhost>"
+    plugin_refresh_s: float = Field(default=1.0, gt=0, le=60)
+    login_max_failures: int = Field(default=5, ge=1, le=1000)
+    login_window_s: int = Field(default=900, ge=1)
+    secure_cookies: bool = Field(default=False, description="Set when served over HTTPS")
+    jobs: bool = Field(default=True, description="Run background jobs in this process")
+    assets_dir: Path | None = Field(default=None, description="node_modules with front-end packages")
+
+    @field_validator("database_url", "message_queue", "public_url")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.instance / 'ruang.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_url.startswith("sqlite")
+
+
+def load_settings(environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+    """Build :class:`Settings` from the environment, then ``overrides`` (used by tests)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for name in Settings.model_fields:
+        key = ENV_PREFIX + name.upper()
+        if key in env:
+            values[name] = env[key]
+    values.update(overrides)
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            problems.append(f"{ENV_PREFIX}{field.upper()}: {err['msg']} (got {err.get('input')!r})")
+        raise ConfigError("; ".join(problems)) from None
+
+
+def instance_secret(settings: Settings, name: str, nbytes: int = 32) -> bytes:
+    """Return the secret file ``name`` from the instance folder, creating it on first use.
+
+    The file is created with owner-only permissions (0600) and never overwritten, so the
+    session secret and the master key survive restarts and stay out of the repository.
+    """
+    folder = settings.instance
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    if not path.exists():
+        data = secrets.token_bytes(nbytes)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+        try:
+            fd = os.open(path, flags, stat.S_IRUSR | stat.S_IWUSR)
+        except FileExistsError:
+            return path.read_bytes()
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        return data
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(f"{path} is readable by others; run: chmod 600 {path}")
+    return path.read_bytes()

@@ -1,0 +1,3 @@
+"""The records area as a core plugin."""
+
+from __future__ import annotations

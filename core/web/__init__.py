@@ -1,0 +1,1 @@
+"""The UI shell: base layout, navigation from plugins, the dashboard and admin pages."""

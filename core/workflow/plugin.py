@@ -1,0 +1,3 @@
+"""The workflow area as a core plugin."""
+
+from __future__ import annotations

@@ -1,0 +1,28 @@
+"""Pengaduan ICT (helpdesk)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from core.contracts import MenuItem, Permission
+from core.plugins import hookimpl
+
+
+@hookimpl
+def ruang_blueprints() -> Sequence[Any]:
+    from plugins.helpdesk.views import bp
+
+    return [bp]
+
+
+@hookimpl
+def ruang_permissions() -> Sequence[Permission]:
+    return [Permission("helpdesk.view", "Open the Pengaduan pages", ("staff", "head", "approver", "proctor", "requester"))]
+
+
+@hookimpl
+def ruang_menu_items(user: Any) -> Sequence[MenuItem]:
+    from core.accounts.access import can
+
+    return [MenuItem("Pengaduan", "helpdesk.index", order=20)] if can(user, "helpdesk.view") else []
