@@ -1,0 +1,145 @@
+"""Shared fixtures: a migrated instance per test, an app, a client, signed-in users.
+
+Migrating takes a second, so the suite migrates one template database per session and
+copies the file for every test; each test still gets a private, fully migrated instance.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from core.app import create_app
+from core.config import Settings, load_settings
+
+pytest_plugins = ["tests.fixtures.servers"]
+
+
+def make_settings(instance: Path, **overrides: Any) -> Settings:
+    base: dict[str, Any] = {"instance": instance, "async_mode": "threading", "jobs": False,
+                            "plugin_refresh_s": 0.2}
+    base.update(overrides)
+    return load_settings(environ={}, **base)
+
+
+@pytest.fixture(scope="session")
+def template_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from core import migrate
+
+    folder = tmp_path_factory.mktemp("template-instance")
+    app = create_app(make_settings(folder))
+    r = app.extensions["ruang"]
+    migrate.upgrade(r.plugins, r.settings.sqlalchemy_url)
+    with app.app_context(), r.db.transaction() as session:
+        r.plugins.hook.ruang_demo_data(session=session)
+    r.db.dispose()
+    return folder
+
+
+@pytest.fixture
+def instance(template_instance: Path, tmp_path: Path) -> Path:
+    folder = tmp_path / "instance"
+    shutil.copytree(template_instance, folder, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
+    for secret in ("secret_key", "master_key"):
+        if (folder / secret).exists():
+            (folder / secret).chmod(0o600)
+    return folder
+
+
+@pytest.fixture
+def settings(instance: Path) -> Settings:
+    return make_settings(instance)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    with app.app_context():
+        yield app
+    app.extensions["ruang"].db.dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Any:
+    return app.extensions["ruang"].db
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class Browserish:
+    """A test client that signs in through the real form and sends its CSRF token."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+        self.csrf = ""
+
+    def _refresh_csrf(self, html: str) -> None:
+        import re
+
+        m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        if m:
+            self.csrf = m.group(1)
+
+    def get(self, url: str, **kw: Any) -> Any:
+        resp = self.client.get(url, **kw)
+        if resp.mimetype == "text/html":
+            self._refresh_csrf(resp.get_data(as_text=True))
+        return resp
+
+    def post(self, url: str, data: dict[str, Any] | None = None, **kw: Any) -> Any:
+        if not self.csrf:
+            self.get("/login")
+        payload = dict(data or {})
+        payload.setdefault("csrf_token", self.csrf)
+        resp = self.client.post(url, data=payload, **kw)
+        if resp.mimetype == "text/html":
+            self._refresh_csrf(resp.get_data(as_text=True))
+        return resp
+
+    def post_json(self, url: str, body: Any, **kw: Any) -> Any:
+        if not self.csrf:
+            self.get("/login")
+        headers = {"X-CSRFToken": self.csrf, **kw.pop("headers", {})}
+        return self.client.post(url, json=body, headers=headers, **kw)
+
+    def login(self, username: str, password: str) -> Any:
+        self.get("/login")
+        resp = self.post("/login", {"username": username, "password": password})
+        assert resp.status_code in (302, 303), f"sign-in of {username} failed: {resp.status_code}"
+        self.get("/")
+        return resp
+
+
+DEMO_PASSWORDS = {
+    "admin": "admin-ruang", "kabpti": "kabpti-ruang", "wr2": "wr2-ruang-demo",
+    "yansi": "yansi-ruang", "wdm": "wdm-ruang-demo", "jds": "jds-ruang-demo",
+    "add": "add-ruang-demo", "pengawas": "pengawas-ruang", "pemohon": "pemohon-ruang",
+    "peserta": "peserta-ruang",
+}
+
+
+@pytest.fixture
+def login(app: Flask) -> Any:
+    """``login("admin")`` returns a :class:`Browserish` client signed in as that demo user."""
+
+    def _login(username: str) -> Browserish:
+        b = Browserish(app.test_client())
+        b.login(username, DEMO_PASSWORDS[username])
+        return b
+
+    return _login
+
+
+@pytest.fixture
+def guest(app: Flask) -> Browserish:
+    return Browserish(app.test_client())
