@@ -135,7 +135,8 @@ def _init_babel(app: Flask, settings: Settings, host: PluginHost) -> None:
 
 def _init_errors(app: Flask) -> None:
     def wants_json() -> bool:
-        return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+        best = request.accept_mimetypes.best
+        return request.path.startswith("/api/") or best == "application/json"
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Any:

@@ -94,7 +94,8 @@ def serve(host: str | None, port: int | None) -> None:
     r = ruang()
     host = host or r.settings.host
     port = port or r.settings.port
-    base = r.settings.public_url or f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"  # noqa: S104,E501
+    shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
+    base = r.settings.public_url or f"http://{shown_host}:{port}"
     if r.settings.jobs:
         from core.jobs import start_scheduler
 
@@ -155,7 +156,8 @@ def plugins_list(as_json: bool) -> None:
     host.refresh(force=True)
     rows = [
         {"name": p.name, "version": p.version, "origin": p.origin,
-         "state": "enabled" if host.is_enabled(p.name) else "disabled", "description": p.description}
+         "state": "enabled" if host.is_enabled(p.name) else "disabled",
+         "description": p.description}
         for p in host.plugins.values() if p.switchable
     ]
     if as_json:

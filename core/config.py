@@ -46,7 +46,7 @@ class Settings(BaseModel):
     login_window_s: int = Field(default=900, ge=1)
     secure_cookies: bool = Field(default=False, description="Set when served over HTTPS")
     jobs: bool = Field(default=True, description="Run background jobs in this process")
-    assets_dir: Path | None = Field(default=None, description="node_modules with front-end packages")
+    assets_dir: Path | None = Field(default=None, description="node_modules of front-end packages")
 
     @field_validator("database_url", "message_queue", "public_url")
     @classmethod

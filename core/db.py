@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -118,21 +118,16 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session in a write transaction, committed on success and rolled back on error."""
-        with self._write_lock if self.is_sqlite else _nullcontext():
-            with self._maker()() as session:
-                if self.is_sqlite:
-                    session.connection(execution_options={"ruang_immediate": True})
-                try:
-                    yield session
-                    session.commit()
-                except BaseException:
-                    session.rollback()
-                    raise
-
-
-@contextmanager
-def _nullcontext() -> Iterator[None]:
-    yield
+        lock = self._write_lock if self.is_sqlite else nullcontext()
+        with lock, self._maker()() as session:
+            if self.is_sqlite:
+                session.connection(execution_options={"ruang_immediate": True})
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -22,4 +22,5 @@ class Ruang:
 
 def ruang() -> Ruang:
     """The instance of the current Flask app (inside a request or ``app.app_context()``)."""
-    return current_app.extensions["ruang"]  # type: ignore[no-any-return]
+    ruang_obj: Ruang = current_app.extensions["ruang"]
+    return ruang_obj

@@ -105,13 +105,13 @@ class PluginHost:
             self._register(name, module, "core", _version("ruang"))
         if entry_points:
             for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-                dist = ep.dist.name if ep.dist else "?"
-                origin = "built-in" if dist == "ruang" else f"package {dist}"
-                version = ep.dist.version if ep.dist else "0"
+                dist_name: str = ep.dist.name if ep.dist else "?"
+                origin = "built-in" if dist_name == "ruang" else f"package {dist_name}"
+                version: str = ep.dist.version if ep.dist else "0"
                 self._register(ep.name, ep.load(), origin, version)
         for obj in extra:
-            name = getattr(obj, "RUANG_PLUGIN_NAME", None) or getattr(obj, "__name__", "extra")
-            self._register(str(name), obj, "package (test)", str(getattr(obj, "VERSION", "0")))
+            label = getattr(obj, "RUANG_PLUGIN_NAME", None) or getattr(obj, "__name__", "extra")
+            self._register(str(label), obj, "package (test)", str(getattr(obj, "VERSION", "0")))
         self.pm.check_pending()
 
     def _register(self, name: str, module: Any, origin: str, version: str) -> None:
@@ -197,9 +197,9 @@ class PluginHost:
         best: tuple[int, str] | None = None
         for name, info in self.plugins.items():
             pkg = info.package
-            if module_name == pkg or module_name.startswith(pkg + "."):
-                if best is None or len(pkg) > best[0]:
-                    best = (len(pkg), name)
+            owns = module_name == pkg or module_name.startswith(pkg + ".")
+            if owns and (best is None or len(pkg) > best[0]):
+                best = (len(pkg), name)
         return best[1] if best else None
 
     def name_of(self, plugin_obj: Any) -> str | None:

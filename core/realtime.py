@@ -25,16 +25,23 @@ def _error(code: str, message: str, **extra: Any) -> dict[str, Any]:
 def _gate(host: PluginHost, plugin: str, spec: SocketHandler) -> Any:
     from core.accounts.access import can
 
+    # A refused ``connect`` must return False (Flask-SocketIO's way to reject the client).
+    refuse_with_false = spec.event == "connect"
+
     def handler(data: Any = None) -> Any:
         if not host.is_enabled(plugin):
-            return _error("not_found", f"the {plugin} plugin is disabled")
+            return False if refuse_with_false else _error(
+                "not_found", f"the {plugin} plugin is disabled")
         if spec.permission is not None and not can(current_user, spec.permission):
-            return _error("forbidden", f"{spec.event} needs permission {spec.permission}")
+            return False if refuse_with_false else _error(
+                "forbidden", f"{spec.event} needs permission {spec.permission}")
         payload: Any = data
         if spec.schema is not None:
             try:
                 payload = spec.schema.model_validate(data if data is not None else {})
             except ValidationError as exc:
+                if refuse_with_false:
+                    return False
                 problems = [
                     {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
                     for e in exc.errors(include_url=False, include_input=False)

@@ -51,7 +51,9 @@ def parse(spec: SettingSpec, raw: Any) -> Any:
     adapter: TypeAdapter[Any] = TypeAdapter(spec.type)
     try:
         if isinstance(raw, str) and spec.type is not str:
-            return adapter.validate_json(raw) if raw[:1] in "[{\"" else adapter.validate_strings(raw)
+            if raw[:1] in "[{\"":
+                return adapter.validate_json(raw)
+            return adapter.validate_strings(raw)
         return adapter.validate_python(raw)
     except ValidationError as exc:
         msg = exc.errors(include_url=False)[0]["msg"]

@@ -11,7 +11,6 @@ from alembic import op
 
 import core.db
 
-
 revision: str = 'd072506c30c5'
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = ('audit',)
