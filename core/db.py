@@ -108,12 +108,13 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session for reading. Do not write through it: use :meth:`transaction`."""
+        """A session for reading. Do not write through it: use :meth:`transaction`.
+
+        Closing it ends the read transaction without expiring loaded objects, so what was
+        read stays usable (detached) after the block.
+        """
         with self._maker()() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

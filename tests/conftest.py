@@ -57,10 +57,32 @@ def settings(instance: Path) -> Settings:
     return make_settings(instance)
 
 
+def _fresh_request_globals(app: Flask) -> None:
+    """Forget per-request caches between test requests.
+
+    The fixture keeps an app context open so tests can call services directly; Flask then
+    reuses that context (and its ``g``) for every test-client request, so the signed-in user
+    and the locale Flask-Login and Flask-Babel cache in ``g`` would leak from one request
+    (or one test client) to the next. In a real server each request has its own context.
+    """
+    import flask_babel
+    from flask import g
+
+    @app.before_request
+    def _forget() -> None:
+        g.pop("_login_user", None)
+        flask_babel.refresh()
+
+
+def prepare_test_app(app: Flask) -> Flask:
+    app.config["TESTING"] = True
+    _fresh_request_globals(app)
+    return app
+
+
 @pytest.fixture
 def app(settings: Settings) -> Iterator[Flask]:
-    app = create_app(settings)
-    app.config["TESTING"] = True
+    app = prepare_test_app(create_app(settings))
     with app.app_context():
         yield app
     app.extensions["ruang"].db.dispose()

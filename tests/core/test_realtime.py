@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from core.app import create_app
-from tests.conftest import DEMO_PASSWORDS, Browserish
+from tests.conftest import DEMO_PASSWORDS, Browserish, prepare_test_app
 from tests.fixtures.sample_plugin import SamplePlugin
 
 
 @pytest.fixture
 def sample_app(settings):
     app = create_app(settings, extra_plugins=[SamplePlugin()])
-    app.config["TESTING"] = True
+    prepare_test_app(app)
     with app.app_context():
         yield app
     app.extensions["ruang"].db.dispose()

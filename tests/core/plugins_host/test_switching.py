@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from core.app import create_app
 from core.cli import cli
 from core.plugins import PluginError
+from tests.conftest import prepare_test_app
 from tests.fixtures.sample_plugin import SamplePlugin
 
 
@@ -19,7 +20,7 @@ def sample() -> SamplePlugin:
 @pytest.fixture
 def sample_app(settings, sample):
     app = create_app(settings, extra_plugins=[sample])
-    app.config["TESTING"] = True
+    prepare_test_app(app)
     with app.app_context():
         yield app
     app.extensions["ruang"].db.dispose()
