@@ -126,6 +126,21 @@ def db_upgrade() -> None:
     click.echo("database is up to date")
 
 
+@db_group.command("check")
+def db_check() -> None:
+    """Exit non-zero when a model has changed without a migration."""
+    from core import migrate
+
+    r = ruang()
+    diffs = migrate.check(r.plugins, r.settings.sqlalchemy_url)
+    if diffs:
+        for line in diffs:
+            click.echo(f"  {line}", err=True)
+        raise click.ClickException(f"{len(diffs)} difference(s) between models and database; "
+                                   "run `ruang db upgrade`, or write the missing migration")
+    click.echo("models and database agree")
+
+
 @db_group.command("revision")
 @click.option("--plugin", required=True, help="Plugin whose models changed")
 @click.option("-m", "--message", required=True)

@@ -52,6 +52,36 @@ def downgrade(host: PluginHost, url: str, target: str) -> None:
     command.downgrade(_config(host, url), target)
 
 
+def check(host: PluginHost, url: str) -> list[str]:
+    """Differences between the models and the migrated database (empty when they agree).
+
+    A non-empty answer means a plugin changed its models without a migration.
+    """
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    metadata = load_models(host)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            diffs = compare_metadata(ctx, metadata)
+    finally:
+        engine.dispose()
+    return [_describe(d) for d in diffs]
+
+
+def _describe(diff: Any) -> str:
+    if isinstance(diff, tuple) and diff and isinstance(diff[0], str):
+        kind = diff[0]
+        obj = diff[1] if len(diff) > 1 else None
+        name = getattr(obj, "name", None) or (diff[2] if len(diff) > 2 else "")
+        table = getattr(getattr(obj, "table", None), "name", "")
+        return f"{kind} {table + '.' if table else ''}{name}"
+    return str(diff)
+
+
 def current_heads(host: PluginHost, url: str) -> list[str]:
     script = ScriptDirectory.from_config(_config(host, url))
     return list(script.get_heads())
