@@ -87,15 +87,25 @@ def cli() -> None:
 @click.command("serve")
 @click.option("--host", default=None, help="Address to listen on (default RUANG_HOST)")
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="Port (RUANG_PORT)")
-def serve(host: str | None, port: int | None) -> None:
+@click.option("--tls", is_flag=True, help="Serve HTTPS with the certificate of `ruang tls init`")
+def serve(host: str | None, port: int | None, tls: bool) -> None:
     """Run the web and Socket.IO server."""
     from flask import current_app
+
+    from core.tls import files_for
 
     r = ruang()
     host = host or r.settings.host
     port = port or r.settings.port
+    ssl_args: dict[str, str] = {}
+    if tls:
+        files = files_for(r.settings.instance)
+        if not files.exists():
+            raise click.ClickException("no certificate yet; run: ruang tls init --name HOST")
+        ssl_args = {"certfile": str(files.cert), "keyfile": str(files.key)}
     shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
-    base = r.settings.public_url or f"http://{shown_host}:{port}"
+    scheme = "https" if tls else "http"
+    base = r.settings.public_url or f"{scheme}://{shown_host}:{port}"
     if r.settings.jobs:
         from core.jobs import start_scheduler
 
@@ -105,7 +115,30 @@ def serve(host: str | None, port: int | None) -> None:
     click.echo(f"  kiosk (lab PCs):    {base}/kiosk")
     sys.stdout.flush()
     r.socketio.run(current_app._get_current_object(), host=host, port=port,  # type: ignore[attr-defined]
-                   use_reloader=False, log_output=False)
+                   use_reloader=False, log_output=False, **ssl_args)
+
+
+@click.group("tls")
+def tls_group() -> None:
+    """HTTPS for the lab network (kiosks need a secure context for WebCrypto)."""
+
+
+@tls_group.command("init")
+@click.option("--name", "names", multiple=True, required=True,
+              help="Host name or IP address the lab PCs use (repeat for several)")
+@click.option("--days", default=825, type=int, help="Validity of the server certificate")
+def tls_init(names: tuple[str, ...], days: int) -> None:
+    """Create the lab CA (once) and a server certificate for NAMES."""
+    from core.tls import INSTALL_HELP, TLSError, init
+
+    r = ruang()
+    try:
+        files = init(r.settings.instance, list(names), days=days)
+    except TLSError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"server certificate: {files.cert}")
+    click.echo(f"lab CA certificate: {files.ca_cert}")
+    click.echo(INSTALL_HELP.format(ca=files.ca_cert, host=names[0], port=r.settings.port))
 
 
 # -- db ------------------------------------------------------------------------------------
