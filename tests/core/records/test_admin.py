@@ -31,7 +31,7 @@ def ruang_cli(instance, monkeypatch) -> Iterator:
         return original(settings, **kw)
 
     monkeypatch.setattr(app_module, "create_app", make)
-    cli._app = None  # type: ignore[attr-defined]
+    cli._app = None
 
     def run(*args: str) -> Result:
         return CliRunner().invoke(cli, list(args))
@@ -39,7 +39,7 @@ def ruang_cli(instance, monkeypatch) -> Iterator:
     try:
         yield run
     finally:
-        cli._app = None  # type: ignore[attr-defined]
+        cli._app = None
 
 
 def test_cli_lists_sets_and_refuses_formats(ruang_cli, db):

@@ -46,7 +46,8 @@ def test_numbers_follow_the_format_and_count_up(db):
     with db.session() as s:
         found = service.lookup(s, "BA-01/BPTI/2026")
         assert found is not None and (found.ref_type, found.ref_id) == ("cbt_event", "7")
-        assert service.lookup(s, "ba-02/wdm/2026").number == "BA-02/WDM/2026"
+        lower = service.lookup(s, "ba-02/wdm/2026")
+        assert lower is not None and lower.number == "BA-02/WDM/2026"
         assert service.lookup(s, "BA-99/BPTI/2026") is None
 
 
