@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from core.app import create_app
 from core.config import Settings, load_settings
 
-pytest_plugins = ["tests.fixtures.servers"]
+pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.browser", "tests.fixtures.databases"]
 
 
 def make_settings(instance: Path, **overrides: Any) -> Settings:
