@@ -82,6 +82,21 @@ PAGE = """{% extends "base.html" %}
 {% block content %}<h1>{{ p.title }}</h1>{{ workflow_panel(panel) }}{% endblock %}"""
 
 
+class Inbox:
+    """A notification channel that keeps what it is given (the outbox decides when)."""
+
+    name = "toy-inbox"
+
+    def __init__(self) -> None:
+        self.delivered: list[Notification] = []
+
+    def can_deliver(self, notification: Notification) -> bool:
+        return notification.user_id is not None
+
+    def deliver(self, notification: Notification) -> None:
+        self.delivered.append(notification)
+
+
 class Listener:
     """A plugin, as a third party would write one, reacting to every transition."""
 
@@ -89,6 +104,7 @@ class Listener:
 
     def __init__(self) -> None:
         self.events: list[WorkflowEvent] = []
+        self.inbox = Inbox()
         self.refuse_action: str | None = None
         bp = Blueprint("toywf", __name__, url_prefix="/toy")
 
@@ -120,6 +136,10 @@ class Listener:
     @hookimpl
     def ruang_blueprints(self) -> Sequence[Blueprint]:
         return [self.bp]
+
+    @hookimpl
+    def ruang_notification_channels(self) -> Sequence[Any]:
+        return [self.inbox]
 
     @hookimpl
     def ruang_workflow_transition(self, session: Any, event: WorkflowEvent) -> None:
