@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from core.contracts import MenuItem, Permission
 from core.plugins import hookimpl
+
+HERE = Path(__file__).parent
+
+
+@hookimpl
+def ruang_models() -> Sequence[type]:
+    from plugins.cbt.models import MODELS
+
+    return MODELS
+
+
+@hookimpl
+def ruang_migrations() -> str:
+    return str(HERE / "migrations")
 
 
 @hookimpl
@@ -17,8 +32,21 @@ def ruang_blueprints() -> Sequence[Any]:
 
 
 @hookimpl
+def ruang_cli_commands() -> Sequence[Any]:
+    from plugins.cbt.cli import cbt, keys
+
+    return [cbt, keys]
+
+
+@hookimpl
 def ruang_permissions() -> Sequence[Permission]:
-    return [Permission("cbt.view", "Open the CBT pages", ("staff", "head", "approver", "proctor", "requester"))]
+    return [
+        Permission("cbt.view", "Open the CBT pages",
+                   ("staff", "head", "approver", "proctor", "requester")),
+        Permission("cbt.author", "Manage question banks, items and exams", ("staff", "head")),
+        Permission("cbt.candidates", "Manage exam rosters and print login cards",
+                   ("staff", "head")),
+    ]
 
 
 @hookimpl
