@@ -219,6 +219,16 @@ def as_local(moment: datetime) -> datetime:
     return moment.astimezone(_timezone())
 
 
+def _require_write(session: Session) -> None:
+    """On SQLite a number must be drawn in ``db.transaction()``, which holds the write lock
+    from its first statement; a read session would lose the number when it closes."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if not session.connection().get_execution_options().get("ruang_immediate"):
+        raise RecordError("numbers are issued inside a write transaction: "
+                          "use `with db.transaction() as session:`")
+
+
 def _lock_order(session: Session) -> None:
     """On PostgreSQL, take the audit chain's lock before the counter's row lock.
 
@@ -279,6 +289,7 @@ def issue(
     for an unknown type or when the format would repeat an existing number.
     """
     rtype = record_type(code)
+    _require_write(session)
     unit = (unit or "").strip()
     if not UNIT_RE.match(unit):
         raise RecordError(f"unit {unit!r} is not usable in a number: 1-40 letters, digits, "

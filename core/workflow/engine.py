@@ -229,6 +229,7 @@ class Workflow:
         possible from the object's state, not open to the actor, lacks a required comment,
         is refused by its guard, or when another transaction moved the object first.
         """
+        _require_write(session)
         comment = (comment or "").strip()
         if len(comment) > MAX_COMMENT:
             raise WorkflowError(f"the comment is {len(comment)} characters long; at most "
@@ -262,6 +263,7 @@ class Workflow:
         Optional: call it right after creating an object so its history starts with who
         created it. Announced and audited like a transition, with action ``"start"``.
         """
+        _require_write(session)
         obj.state = self.initial
         session.add(obj)
         session.flush()
@@ -319,6 +321,16 @@ def history(session: Session, workflow_name: str, object_id: int) -> list[Workfl
         .order_by(WorkflowStep.at, WorkflowStep.id)
     )
     return list(session.scalars(stmt))
+
+
+def _require_write(session: Session) -> None:
+    """On SQLite, moves happen in ``db.transaction()``: a read session would silently drop
+    the change when it closes, and could not take the write lock safely half-way."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if not session.connection().get_execution_options().get("ruang_immediate"):
+        raise WorkflowError("workflow transitions run inside a write transaction: "
+                            "use `with db.transaction() as session:`")
 
 
 def _object_type(obj: Any) -> str:

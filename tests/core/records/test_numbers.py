@@ -118,6 +118,11 @@ def test_unknown_type_is_refused_clearly(db):
     assert "BA" in str(err.value) and "TIKET" in str(err.value)
 
 
+def test_numbers_are_only_issued_in_a_write_transaction(db):
+    with pytest.raises(service.RecordError, match="inside a write transaction"), db.session() as s:
+        service.issue(s, "BA")
+
+
 def test_bad_unit_is_refused(db):
     with pytest.raises(service.RecordError, match="unit"), db.transaction() as s:
         service.issue(s, "BA", unit="BPTI/../x")

@@ -88,6 +88,13 @@ def test_illegal_transition_is_refused_and_changes_nothing(db, users, listener):
         _act(db, pid, "teleport", users["admin"])
 
 
+def test_transitions_only_happen_in_a_write_transaction(db, users):
+    pid = _new(db, users)
+    with db.session() as s, pytest.raises(WorkflowError, match="inside a write transaction"):
+        PROPOSAL.apply(s, s.get(Proposal, pid), "submit", users["pemohon"])
+    assert _state(db, pid) == "draft"
+
+
 def test_final_state_offers_nothing(db, users):
     pid = _new(db, users)
     _act(db, pid, "submit", users["pemohon"])
