@@ -41,6 +41,7 @@ CORE_PLUGINS: tuple[str, ...] = (
     "core.records.plugin",
     "core.workflow.plugin",
     "core.notify.plugin",
+    "core.scheduler.plugin",
     "core.rooms.plugin",
     "core.api.plugin",
     "core.web.plugin",

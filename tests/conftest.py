@@ -18,7 +18,8 @@ from flask.testing import FlaskClient
 from core.app import create_app
 from core.config import Settings, load_settings
 
-pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.browser", "tests.fixtures.databases"]
+pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.browser", "tests.fixtures.databases",
+                  "tests.fixtures.mail"]
 
 
 def make_settings(instance: Path, **overrides: Any) -> Settings:

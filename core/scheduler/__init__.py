@@ -1,0 +1,1 @@
+"""Core area: the lease table that lets background jobs run once across server processes."""
