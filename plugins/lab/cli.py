@@ -1,0 +1,7 @@
+"""placeholder"""
+import click
+
+
+@click.group("lab")
+def lab() -> None:
+    """ICT labs."""
