@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from core.audit.service import _PG_LOCK_KEY as AUDIT_LOCK_KEY
 from core.audit.service import record as audit
 from core.contracts import RecordType
 from core.db import utcnow
@@ -46,8 +47,6 @@ __all__ = [
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 UNIT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}$")
 DEFAULT_TZ = "Asia/Jakarta"
-# Same key as core.audit.service: see _lock_order.
-_AUDIT_LOCK_KEY = 0x5275616E67
 
 _registry: weakref.WeakKeyDictionary[Any, dict[str, tuple[str, RecordType]]] = (
     weakref.WeakKeyDictionary()
@@ -237,7 +236,7 @@ def _lock_order(session: Session) -> None:
     such transactions could each hold one lock and wait for the other.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
 
 
 def _next_seq(session: Session, code: str, period: str) -> int:

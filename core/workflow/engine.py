@@ -30,10 +30,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from core.accounts.roles import Division, Role
+from core.audit.service import _PG_LOCK_KEY as AUDIT_LOCK_KEY
 from core.audit.service import record as audit
 from core.contracts import Notification, WorkflowEvent
 from core.db import utcnow
@@ -273,8 +274,15 @@ class Workflow:
 
     def _move(self, session: Session, obj: Any, from_state: str, to_state: str,
               action: str) -> None:
-        """Compare-and-set the state, so that of two people acting at once only one wins."""
+        """Compare-and-set the state, so that of two people acting at once only one wins.
+
+        On PostgreSQL the audit chain's lock is taken before the object's row lock: this
+        transaction audits next, and one that audited before moving the same object would
+        otherwise hold the audit lock while waiting for our row, and we for its audit lock.
+        """
         session.flush()
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
         cls = type(obj)
         result = session.execute(
             update(cls)
