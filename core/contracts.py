@@ -72,7 +72,25 @@ class SocketHandler:
 
 @dataclass(frozen=True)
 class ApiRoute:
-    """A JSON endpoint under ``/api/v1``; listed in the OpenAPI document."""
+    """A JSON endpoint under ``/api/v1``; listed in the OpenAPI document.
+
+    ``path`` is relative to ``/api/v1`` and uses Flask converters, for example
+    ``/exams/<int:exam_id>/results``. Before ``handler`` runs, the core checks the bearer
+    token (401), that the route's plugin is enabled (404), that the token holds ``scope``
+    and its user is active (403), and validates the JSON body against ``body`` (422 with a
+    list of ``{field, message}``). The handler is then called with keyword arguments only::
+
+        handler(user=<User of the token>, body=<instance of body>, **path_parameters)
+
+    (``body=`` only when ``body`` is set). It returns one of: an instance of ``response``;
+    anything ``response.model_validate`` accepts (a dict, or an object with attributes);
+    a ``(value, status)`` tuple; or ``None`` for ``204 No Content``. Without ``response``
+    a dict or list is sent as it is. To refuse a request, raise
+    ``core.api.errors.ApiError(status, error, message)`` or call ``flask.abort``; either
+    becomes ``{"error": ..., "message": ...}``. The handler opens its own database
+    sessions (``ruang().db``); inside it ``flask_login.current_user`` is the token's user,
+    so audit entries name them.
+    """
 
     path: str
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
