@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_socketio import join_room
+from flask_socketio import join_room, rooms
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.contracts import SocketHandler
@@ -46,26 +46,32 @@ def on_connect(auth: KioskAuth) -> bool | None:
         kiosk = kiosks.authenticate_token(session, token)
         if kiosk is None:
             return False
-        lab, seat = kiosks.kiosk_place(session, kiosk)
-    sid, ip, ua = _client()
+        lab, _seat = kiosks.kiosk_place(session, kiosk)
+    _sid, ip, ua = _client()
     if not kiosks.heartbeat(r.db, kiosk.id, ip=ip, user_agent=ua, check=True):
         return False
-    r.socketio.server.save_session(
-        sid, {"kiosk_id": kiosk.id, "lab_id": lab.id, "seat_id": seat.id},
-        namespace=kiosks.NAMESPACE)
+    # The rooms are the connection's memory of who it is (see _kiosk_id): no per-process
+    # table to clean up, and the socket's rooms go when it does.
     join_room(kiosks.kiosk_room(kiosk.id))
     join_room(kiosks.lab_room(lab.id))
     return None
 
 
+def _kiosk_id() -> int | None:
+    """The kiosk of this connection, from the room it joined on connect."""
+    for room in rooms():
+        if room.startswith("kiosk:") and room[6:].isdigit():
+            return int(room[6:])
+    return None
+
+
 def on_heartbeat(_payload: Heartbeat) -> dict[str, Any]:
     r = ruang()
-    sid, ip, ua = _client()
-    state = r.socketio.server.get_session(sid, namespace=kiosks.NAMESPACE)
-    kiosk_id = state.get("kiosk_id") if state else None
+    _sid, ip, ua = _client()
+    kiosk_id = _kiosk_id()
     if kiosk_id is None:
         return {"ok": False, "error": "not_enrolled"}
-    if not kiosks.heartbeat(r.db, int(kiosk_id), ip=ip, user_agent=ua):
+    if not kiosks.heartbeat(r.db, kiosk_id, ip=ip, user_agent=ua):
         return {"ok": False, "error": "revoked"}
     return {"ok": True}
 
