@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from core.audit.models import AuditEntry
 from core.audit.service import record as audit
@@ -72,28 +71,22 @@ def _process_worker(instance: str, url: str, count: int, start: Any, out: Any) -
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest, instance: Path) -> Iterator[str]:
-    """The database URL to race on ("" is the instance's SQLite file), with no BA numbers."""
+def database(request: pytest.FixtureRequest, instance: Path) -> str:
+    """The database URL to race on: "" for the instance's SQLite file, or a fresh, migrated
+    PostgreSQL database (``postgres_db`` from tests/fixtures/databases.py)."""
     if request.param == "sqlite":
-        yield ""
-        return
-    try:
-        url = request.getfixturevalue("postgres_url")
-    except pytest.FixtureLookupError:
-        pytest.skip("no postgres_url fixture (tests/fixtures/databases.py) in this checkout")
+        return ""
     from core import migrate
 
+    url: str = request.getfixturevalue("postgres_db")
     app = make_app(instance, url)
     r = app.extensions["ruang"]
     migrate.upgrade(r.plugins, url)
-    with r.db.transaction() as s:
-        s.execute(delete(IssuedRecord).where(IssuedRecord.code == "BA"))
-        s.execute(delete(RecordCounter).where(RecordCounter.code == "BA"))
     r.db.dispose()
-    yield url
+    return url
 
 
-def _check(app: Any, results: list[tuple[int, str]], sqlite: bool) -> None:
+def _check(app: Any, results: list[tuple[int, str]]) -> None:
     seqs = sorted(seq for seq, _ in results)
     numbers = [number for _, number in results]
     assert seqs == list(range(1, TOTAL + 1)), "numbers are missing or repeated"
@@ -105,11 +98,10 @@ def _check(app: Any, results: list[tuple[int, str]], sqlite: bool) -> None:
         assert sorted(stored) == sorted(numbers)
         counter = s.get(RecordCounter, ("BA", "2026"))
         assert counter is not None and counter.value == TOTAL
-        if sqlite:
-            audited = s.scalar(select(func.count()).select_from(AuditEntry)
-                               .where(AuditEntry.action == "record.issue"))
-            assert audited == TOTAL
-            assert verify(s) is None
+        audited = s.scalar(select(func.count()).select_from(AuditEntry)
+                           .where(AuditEntry.action == "record.issue"))
+        assert audited == TOTAL
+        assert verify(s) is None
 
 
 def test_processes_get_distinct_gap_free_numbers(database: str, instance: Path) -> None:
@@ -135,7 +127,7 @@ def test_processes_get_distinct_gap_free_numbers(database: str, instance: Path) 
     results = [item for batch in batches for item in batch]
     app = make_app(instance, database)
     try:
-        _check(app, results, sqlite=not database)
+        _check(app, results)
     finally:
         app.extensions["ruang"].db.dispose()
 
@@ -148,6 +140,6 @@ def test_threads_get_distinct_gap_free_numbers(database: str, instance: Path) ->
             futures = [pool.submit(_issue_many, app, TOTAL // THREADS, start, 7)
                        for _ in range(THREADS)]
             results = [item for f in futures for item in f.result(timeout=240)]
-        _check(app, results, sqlite=not database)
+        _check(app, results)
     finally:
         app.extensions["ruang"].db.dispose()

@@ -23,12 +23,8 @@ RACERS = 8
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def race_app(request: pytest.FixtureRequest, instance: Path) -> Iterator[Flask]:
-    url = ""
-    if request.param == "postgres":
-        try:
-            url = request.getfixturevalue("postgres_url")
-        except pytest.FixtureLookupError:
-            pytest.skip("no postgres_url fixture (tests/fixtures/databases.py) in this checkout")
+    # PostgreSQL: a fresh database per test (``postgres_db``, tests/fixtures/databases.py).
+    url = request.getfixturevalue("postgres_db") if request.param == "postgres" else ""
     overrides = {"database_url": url} if url else {}
     app = prepare_test_app(create_app(make_settings(instance, **overrides),
                                       extra_plugins=[Listener()]))
@@ -40,12 +36,10 @@ def race_app(request: pytest.FixtureRequest, instance: Path) -> Iterator[Flask]:
         migrate.upgrade(r.plugins, url)
         with app.app_context(), r.db.transaction() as s:
             ensure_demo_users(s)
-    ToyBase.metadata.drop_all(r.db.engine)
     ToyBase.metadata.create_all(r.db.engine)
     try:
         yield app
     finally:
-        ToyBase.metadata.drop_all(r.db.engine)
         r.db.dispose()
 
 
