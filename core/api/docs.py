@@ -1,14 +1,11 @@
-"""What the human-readable API page shows of each endpoint: fields in a table, not JSON."""
+"""The human-readable API page, read from the OpenAPI document so the two never disagree."""
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
-
-from core.api.registry import RegisteredRoute
+METHOD_ORDER = ("get", "post", "put", "patch", "delete")
 
 
 @dataclass(frozen=True)
@@ -17,6 +14,7 @@ class FieldRow:
     type: str
     required: bool
     description: str
+    ref: str  # the schema the type links to, or ""
 
 
 @dataclass(frozen=True)
@@ -29,15 +27,25 @@ class Endpoint:
     operation_id: str
     params: tuple[tuple[str, str], ...]
     body: str
-    body_fields: tuple[FieldRow, ...]
     response: str
-    response_fields: tuple[FieldRow, ...]
+
+
+@dataclass(frozen=True)
+class SchemaDoc:
+    name: str
+    description: str
+    fields: tuple[FieldRow, ...]
+
+
+def _ref_name(schema: dict[str, Any]) -> str:
+    ref = schema.get("$ref")
+    return str(ref).rsplit("/", 1)[-1] if ref else ""
 
 
 def type_label(schema: dict[str, Any]) -> str:
-    """A short type name for a JSON schema: ``integer``, ``list of Result``, ``string | null``."""
+    """A short type name for a JSON schema: ``integer``, ``list of Score``, ``string | null``."""
     if "$ref" in schema:
-        return str(schema["$ref"]).rsplit("/", 1)[-1]
+        return _ref_name(schema)
     for key in ("anyOf", "oneOf"):
         if key in schema:
             return " | ".join(type_label(s) for s in schema[key])
@@ -48,39 +56,82 @@ def type_label(schema: dict[str, Any]) -> str:
     kind = schema.get("type")
     if kind == "array":
         return f"list of {type_label(schema.get('items', {}))}"
-    if kind == "object" and "additionalProperties" in schema:
-        extra = schema["additionalProperties"]
-        return f"map of {type_label(extra) if isinstance(extra, dict) else 'any'}"
+    if kind == "object" and isinstance(schema.get("additionalProperties"), dict):
+        return f"map of {type_label(schema['additionalProperties'])}"
     if isinstance(kind, str):
         fmt = schema.get("format")
         return f"{kind} ({fmt})" if fmt else kind
     return "any"
 
 
-def field_rows(model: type[BaseModel] | None, mode: str) -> tuple[FieldRow, ...]:
-    if model is None:
-        return ()
-    schema = model.model_json_schema(mode="validation" if mode == "validation"
-                                     else "serialization")
+def _first_ref(schema: Any) -> str:
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            return _ref_name(schema)
+        for value in schema.values():
+            found = _first_ref(value)
+            if found:
+                return found
+    elif isinstance(schema, list):
+        for value in schema:
+            found = _first_ref(value)
+            if found:
+                return found
+    return ""
+
+
+def _constraints(prop: dict[str, Any]) -> str:
+    words = []
+    for key, label in (("minLength", "min length"), ("maxLength", "max length"),
+                       ("minimum", "≥"), ("maximum", "≤"), ("minItems", "at least"),
+                       ("maxItems", "at most"), ("pattern", "pattern")):
+        if key in prop:
+            words.append(f"{label} {prop[key]}")
+    return ", ".join(words)
+
+
+def schema_doc(name: str, schema: dict[str, Any]) -> SchemaDoc:
     required = set(schema.get("required", ()))
-    return tuple(
-        FieldRow(name, type_label(prop), name in required, str(prop.get("description", "")))
-        for name, prop in schema.get("properties", {}).items()
-    )
+    rows = []
+    for field, prop in schema.get("properties", {}).items():
+        text = str(prop.get("description", ""))
+        limits = _constraints(prop)
+        if limits:
+            text = f"{text} ({limits})" if text else limits
+        rows.append(FieldRow(field, type_label(prop), field in required, text,
+                             _first_ref(prop)))
+    return SchemaDoc(name, str(schema.get("description", "")), tuple(rows))
 
 
-def describe(item: RegisteredRoute, prefix: str) -> Endpoint:
-    route = item.route
-    return Endpoint(
-        method=route.method,
-        path=prefix + item.openapi_path,
-        scope=route.scope,
-        summary=route.summary,
-        description=inspect.getdoc(route.handler) or "",
-        operation_id=item.operation_id,
-        params=tuple((p.name, str(p.schema.get("type", "string"))) for p in item.params),
-        body=route.body.__name__ if route.body else "",
-        body_fields=field_rows(route.body, "validation"),
-        response=route.response.__name__ if route.response else "",
-        response_fields=field_rows(route.response, "serialization"),
-    )
+def _content_ref(node: dict[str, Any] | None) -> str:
+    if not node:
+        return ""
+    return _ref_name(node.get("content", {}).get("application/json", {}).get("schema", {}))
+
+
+def endpoints(doc: dict[str, Any], prefix: str) -> dict[str, list[Endpoint]]:
+    """The document's operations grouped by plugin (tag), in path order."""
+    groups: dict[str, list[Endpoint]] = {}
+    for path, item in doc.get("paths", {}).items():
+        for method in METHOD_ORDER:
+            op = item.get(method)
+            if op is None:
+                continue
+            description = op.get("description", "").split("\n\nScope:")[0]
+            if description.startswith("Scope:"):
+                description = ""
+            params = tuple((p["name"], type_label(p.get("schema", {})))
+                           for p in op.get("parameters", ()))
+            groups.setdefault(op["tags"][0], []).append(Endpoint(
+                method=method.upper(), path=prefix + path, scope=op.get("x-scope", ""),
+                summary=op.get("summary", ""), description=description,
+                operation_id=op["operationId"], params=params,
+                body=_content_ref(op.get("requestBody")),
+                response=_content_ref(op.get("responses", {}).get("200")),
+            ))
+    return dict(sorted(groups.items()))
+
+
+def schemas(doc: dict[str, Any]) -> list[SchemaDoc]:
+    found = doc.get("components", {}).get("schemas", {})
+    return [schema_doc(name, schema) for name, schema in sorted(found.items())]

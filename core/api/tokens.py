@@ -159,7 +159,7 @@ def list_tokens(session: Session, user_id: int | None = None) -> list[tuple[ApiT
     if user_id is not None:
         query = query.where(ApiToken.user_id == user_id)
     rows = session.execute(query.order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))
-    return [(token, user) for token, user in rows.tuples()]
+    return [(token, user) for token, user in rows]
 
 
 def parse_authorization(header: str | None) -> str:
@@ -186,7 +186,7 @@ def authenticate(db: Database, secret: str, *, now: datetime | None = None
         ).first()
     if row is None:
         raise AuthFailure("invalid", "the token is not valid")
-    token, user = row.tuple()
+    token, user = row
     if token.revoked_at is not None:
         raise AuthFailure("revoked", f"the token {token.prefix}… was revoked")
     if token.expires_at is not None and token.expires_at <= now:

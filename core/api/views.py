@@ -171,14 +171,8 @@ def _respond(item: RegisteredRoute, result: Any) -> Response:
 # -- the API's own, public pages -----------------------------------------------------------
 
 
-def _enabled_routes() -> list[RegisteredRoute]:
-    host = ruang().plugins
-    return [item for item in registry().routes if host.is_enabled(item.plugin)]
-
-
-@public
-def openapi_json() -> Response:
-    """The OpenAPI 3.1 document; rebuilt only when the set of enabled plugins changes."""
+def document() -> dict[str, Any]:
+    """The OpenAPI document of enabled plugins; rebuilt only when that set changes."""
     host = ruang().plugins
     enabled = frozenset(host.enabled_names())
     cache: dict[frozenset[str], dict[str, Any]] = current_app.extensions["ruang.api.documents"]
@@ -190,14 +184,17 @@ def openapi_json() -> Response:
                              plugin_descriptions=descriptions)
         cache.clear()
         cache[enabled] = doc
-    return jsonify(doc)
+    return doc
+
+
+@public
+def openapi_json() -> Response:
+    return jsonify(document())
 
 
 @public
 def docs_page() -> str:
-    """A page for people: every endpoint with its scope, body and response fields."""
-    routes = _enabled_routes()
-    groups: dict[str, list[docs.Endpoint]] = {}
-    for item in routes:
-        groups.setdefault(item.plugin, []).append(docs.describe(item, PREFIX))
-    return render_template("api/docs.html", groups=groups, prefix=PREFIX)
+    """A page for people: every endpoint with its scope, and every schema's fields."""
+    doc = document()
+    return render_template("api/docs.html", groups=docs.endpoints(doc, PREFIX),
+                           schemas=docs.schemas(doc), prefix=PREFIX)
