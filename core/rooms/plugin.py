@@ -68,7 +68,7 @@ def ruang_menu_items(user: Any) -> Sequence[MenuItem]:
 
     if not can(user, "rooms.view"):
         return []
-    return [MenuItem(_("Rooms & labs"), "rooms.index", order=60)]
+    return [MenuItem(_("Rooms & labs"), "rooms.index", icon="building", order=60)]
 
 
 # tryfirst: the core's labs exist before procedure plugins add theirs (CBT seats people).
