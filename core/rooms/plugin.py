@@ -39,6 +39,13 @@ def ruang_socket_handlers() -> Sequence[SocketHandler]:
 
 
 @hookimpl
+def ruang_cli_commands() -> Sequence[Any]:
+    from core.rooms.cli import rooms
+
+    return [rooms]
+
+
+@hookimpl
 def ruang_app_created(app: Any) -> None:
     from core.rooms.kiosk_views import heartbeat
 
