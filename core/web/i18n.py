@@ -42,3 +42,12 @@ def compiled_translation_dirs(settings: Settings, host: PluginHost) -> list[str]
         if dest.is_dir():
             out.append(str(dest))
     return out
+
+
+def N_(message: str) -> str:  # noqa: N802 - the name gettext's tools look for
+    """Mark ``message`` for translation without translating it yet.
+
+    For strings defined at import time (setting descriptions, labels in constants) and
+    translated with ``_()`` where they are shown; ``scripts/i18n-update`` extracts them.
+    """
+    return message
