@@ -72,6 +72,7 @@ def _fresh_request_globals(app: Flask) -> None:
     @app.before_request
     def _forget() -> None:
         g.pop("_login_user", None)
+        g.pop("csrf_token", None)
         flask_babel.refresh()
 
 

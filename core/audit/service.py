@@ -52,6 +52,17 @@ def _request_context() -> tuple[str, Any]:
     return request.remote_addr or "", user
 
 
+def lock_chain(session: Session) -> None:
+    """Take the chain's lock for the rest of ``session``'s transaction.
+
+    On PostgreSQL, a service that will audit and also lock rows of its own (a counter, a
+    workflow object) takes this first, so that two such transactions always lock in the
+    same order and cannot deadlock. On SQLite the write lock already serialises writers.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+
+
 def record(
     session: Session,
     action: str,
@@ -65,8 +76,7 @@ def record(
     """Append an entry in ``session``'s transaction; who and where default to the request's."""
     req_ip, req_user = _request_context()
     actor = actor if actor is not None else req_user
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    lock_chain(session)
     last = session.execute(
         select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
     ).first()

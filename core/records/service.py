@@ -21,10 +21,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from core.audit.service import _PG_LOCK_KEY as AUDIT_LOCK_KEY
+from core.audit.service import lock_chain
 from core.audit.service import record as audit
 from core.contracts import RecordType
 from core.db import utcnow
@@ -235,8 +235,7 @@ def _lock_order(session: Session) -> None:
     transaction already holds the audit lock; if issuing took the counter lock first, two
     such transactions could each hold one lock and wait for the other.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
+    lock_chain(session)
 
 
 def _next_seq(session: Session, code: str, period: str) -> int:

@@ -30,11 +30,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.accounts.roles import Division, Role
-from core.audit.service import _PG_LOCK_KEY as AUDIT_LOCK_KEY
+from core.audit.service import lock_chain
 from core.audit.service import record as audit
 from core.contracts import Notification, WorkflowEvent
 from core.db import utcnow
@@ -281,8 +281,7 @@ class Workflow:
         otherwise hold the audit lock while waiting for our row, and we for its audit lock.
         """
         session.flush()
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
+        lock_chain(session)
         cls = type(obj)
         result = session.execute(
             update(cls)
