@@ -111,4 +111,4 @@ def ruang_menu_items(user: Any) -> Sequence[MenuItem]:
 
     if not can(user, "settings.manage"):
         return []
-    return [MenuItem(_("Outbox"), "notify.outbox", order=915, section="admin")]
+    return [MenuItem(_("Outbox"), "notify.outbox", icon="mail", order=915, section="admin")]
