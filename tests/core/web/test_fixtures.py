@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import urllib.request
 
 import pytest
@@ -53,3 +54,40 @@ def test_redis_is_real(redis_url):
     r = redis.Redis.from_url(redis_url)
     r.set("ruang:test", "1")
     assert r.get("ruang:test") == b"1"
+
+
+@pytest.mark.live
+@pytest.mark.postgres
+def test_two_servers_on_postgres_and_redis_see_the_same_plugin_state(
+        live_server, postgres_db, redis_url, tmp_path):
+    import re
+
+    import requests
+
+    from tests.conftest import DEMO_PASSWORDS
+    from tests.fixtures.servers import run_ruang
+
+    folder = tmp_path / "pg-instance"
+    env = {"RUANG_DATABASE_URL": postgres_db, "RUANG_MESSAGE_QUEUE": redis_url}
+    run_ruang("db", "upgrade", instance=folder, env=env)
+    run_ruang("demo", instance=folder, env=env)
+    a = live_server(instance=folder, env=env)
+    b = live_server(instance=folder, env=env)
+
+    admin = requests.Session()
+    page = admin.get(a.url + "/login", timeout=10).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    resp = admin.post(a.url + "/login", timeout=10, data={
+        "csrf_token": token, "username": "admin", "password": DEMO_PASSWORDS["admin"]})
+    assert resp.ok and 'data-endpoint="helpdesk.index"' in resp.text
+    plugins = admin.get(a.url + "/admin/plugins", timeout=10).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', plugins).group(1)
+    admin.post(a.url + "/admin/plugins/helpdesk", timeout=10,
+               data={"csrf_token": token, "action": "disable"})
+
+    guest_b = requests.Session()
+    deadline = time.monotonic() + 10
+    while guest_b.get(b.url + "/helpdesk/", timeout=10,
+                      allow_redirects=False).status_code != 404:
+        assert time.monotonic() < deadline, "server b still serves helpdesk"
+        time.sleep(0.1)
