@@ -75,13 +75,16 @@ def test_two_servers_on_postgres_and_redis_see_the_same_plugin_state(
     b = live_server(instance=folder, env=env)
 
     admin = requests.Session()
-    page = admin.get(a.url + "/login", timeout=10).text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    def csrf(html: str) -> str:
+        found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        assert found is not None
+        return found.group(1)
+
+    token = csrf(admin.get(a.url + "/login", timeout=10).text)
     resp = admin.post(a.url + "/login", timeout=10, data={
         "csrf_token": token, "username": "admin", "password": DEMO_PASSWORDS["admin"]})
     assert resp.ok and 'data-endpoint="helpdesk.index"' in resp.text
-    plugins = admin.get(a.url + "/admin/plugins", timeout=10).text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', plugins).group(1)
+    token = csrf(admin.get(a.url + "/admin/plugins", timeout=10).text)
     admin.post(a.url + "/admin/plugins/helpdesk", timeout=10,
                data={"csrf_token": token, "action": "disable"})
 
