@@ -13,7 +13,8 @@ bad credentials), so the rest of its batch waits for the next round instead of e
 message paying for a timeout; :class:`Deferred`, or any other exception, is a temporary
 failure of that one message.
 Delivery is at least once: a process that dies after sending but before marking the row
-sends it again when the lease runs out, with the same :func:`delivery_key`.
+sends it again when the lease runs out, with the same :func:`delivery_key`. Rows for a
+channel whose plugin is disabled wait, untouched, until it is enabled again.
 """
 
 from __future__ import annotations
@@ -385,8 +386,8 @@ def unsent(session: Session, limit: int = 200) -> list[OutboxMessage]:
 
 
 def counts(session: Session) -> dict[str, int]:
-    found = dict(session.execute(select(OutboxMessage.status, func.count())
-                                 .group_by(OutboxMessage.status)).tuples().all())
+    found = {status: count for status, count in session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))}
     return {status: int(found.get(status, 0)) for status in STATUSES}
 
 
