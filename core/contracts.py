@@ -201,6 +201,33 @@ class WorkflowEvent:
 
 
 @dataclass(frozen=True)
+class Complaint:
+    """A complaint one plugin files with the helpdesk, for a person or a place.
+
+    For instance the CBT plugin files one when a proctor reports a PC that broke during an
+    exam: ``seat_id`` (or ``device_id``) names it and ``device_faulty`` marks the PC faulty
+    in the rooms registry. ``category`` is a helpdesk category code (a hint; unknown codes
+    are ignored), ``priority`` one of low, normal, high, urgent. ``email``/``phone`` (or
+    the reporter's account) are told about the ticket's progress.
+    """
+
+    subject: str
+    description: str
+    source: str
+    source_ref: str = ""
+    reporter_id: int | None = None
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    category: str = ""
+    priority: str = ""
+    lab_id: int | None = None
+    seat_id: int | None = None
+    device_id: int | None = None
+    device_faulty: bool = False
+
+
+@dataclass(frozen=True)
 class ThirdParty:
     """An outside vendor or trainer, as one plugin shares it with another."""
 

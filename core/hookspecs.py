@@ -22,6 +22,7 @@ from core.contracts import (
     ApiRoute,
     BackgroundJob,
     CalendarItem,
+    Complaint,
     MenuItem,
     NotificationChannel,
     Permission,
@@ -228,6 +229,17 @@ def ruang_third_parties(session: Session, query: str) -> Sequence[ThirdParty]:
 
     Fires when a plugin looks up third parties through ``core.directory``; lets training
     use the certification plugin's vendor records without importing it.
+    """
+
+
+@hookspec(firstresult=True)
+def ruang_file_complaint(session: Session, complaint: Complaint) -> str | None:
+    """File ``complaint`` with the helpdesk inside ``session``; return its ticket number.
+
+    Fires when a plugin reports a problem for someone (a PC that broke during an exam, a
+    lab fault found while preparing a room); the helpdesk plugin answers with the new
+    ticket number, and ``None`` comes back while no helpdesk is enabled. The ticket
+    commits or vanishes with the caller's transaction.
     """
 
 
