@@ -1,12 +1,27 @@
-"""Sertifikasi IT."""
+"""Sertifikasi IT: proposals to WR II, quotas per field, public registration, certificates."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from core.contracts import MenuItem, Permission
 from core.plugins import hookimpl
+
+HERE = Path(__file__).parent
+
+
+@hookimpl
+def ruang_models() -> Sequence[type]:
+    from plugins.certification.models import MODELS
+
+    return MODELS
+
+
+@hookimpl
+def ruang_migrations() -> str:
+    return str(HERE / "migrations")
 
 
 @hookimpl
