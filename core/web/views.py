@@ -246,7 +246,7 @@ def _audit_page(verdict: dict[str, Any] | None = None, status: int = 200) -> tup
         filters = AuditFilter.model_validate(request.args.to_dict())
     except ValidationError as exc:
         errors = field_messages(exc, {
-            "action": _("Action"), "actor": _("By (user name)"), "object_type": _("Object type"),
+            "action": _("Action"), "actor": _("Who"), "object_type": _("Object type"),
             "object_id": _("Object"), "since": _("From"), "until": _("Until"),
             "before": _("Older entries"), "limit": _("Number of entries"),
         })
