@@ -124,7 +124,7 @@ def entries(session: Session, start: datetime, end: datetime, user: Any, *,
                        LabRequest.state == RequestState.SUBMITTED.value))
         if lab_id is not None:
             stmt = stmt.where(Occurrence.lab_id == lab_id)
-        for occ, req in session.execute(stmt).tuples():
+        for occ, req in session.execute(stmt):
             out.append(Entry(f"lab-req-{occ.id}", occ.lab_id, f"{req.number} {req.purpose}",
                              local(occ.starts_at, tz), local(occ.ends_at, tz), "pending", "lab",
                              f"/lab/requests/{req.id}", status=req.state))

@@ -273,4 +273,4 @@ def faulty_devices(session: Session, lab_id: int | None = None) -> list[tuple[De
             .where(Device.status != DeviceStatus.WORKING.value))
     if lab_id is not None:
         stmt = stmt.where(Seat.lab_id == lab_id)
-    return [(d, s) for d, s in session.execute(stmt).tuples()]
+    return [(d, s) for d, s in session.execute(stmt)]

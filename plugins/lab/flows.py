@@ -128,4 +128,4 @@ REPAIR = Workflow(
     ],
 )
 
-REPAIR_FORM_ACTIONS = frozenset({"complete"})
+REPAIR_FORM_ACTIONS = frozenset({"complete", "pick_up"})

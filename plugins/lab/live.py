@@ -91,13 +91,13 @@ def current_session(session: Session, lab_id: int,
                                       OccurrenceStatus.BOOKED.value]),
                Occurrence.starts_at <= moment + holds_early(), Occurrence.ends_at > moment)
         .order_by(Occurrence.status != OccurrenceStatus.CHECKED_IN.value,
-                  Occurrence.starts_at)).tuples().first()
+                  Occurrence.starts_at)).first()
     if rows is not None:
         return rows[0], rows[1]
     checked_in = session.execute(
         select(Occurrence, LabRequest).join(LabRequest)
         .where(Occurrence.lab_id == lab_id,
-               Occurrence.status == OccurrenceStatus.CHECKED_IN.value)).tuples().first()
+               Occurrence.status == OccurrenceStatus.CHECKED_IN.value)).first()
     return (checked_in[0], checked_in[1]) if checked_in else None
 
 

@@ -90,10 +90,12 @@ def _requester_note(session: Session, req: LabRequest, subject_id: str, body_id:
     e-mail address."""
     account = people.user(session, req.requester_id)
     locale = account.locale if account else None
+    values = {"purpose": req.purpose, "url": link(f"/lab/requests/{req.id}"), **params,
+              "number": req.number}
     with _language(locale):
-        subject = _(subject_id, number=req.number, **params)
-        body = _(body_id, number=req.number, purpose=req.purpose, lab=params.get("lab", ""),
-                 when=_when(req), url=link(f"/lab/requests/{req.id}"), **params)
+        values["when"] = _when(req)
+        subject = _(subject_id, **values)
+        body = _(body_id, **values)
     if account is not None:
         return [_to_user(account, subject, body, topic, request_id=req.id)]
     if req.requester_email:
@@ -111,11 +113,12 @@ def _staff_note(users: Iterable[User | None], req: LabRequest, subject_id: str, 
         if user is None or user.id in seen:
             continue
         seen.add(user.id)
+        values = {"purpose": req.purpose, "requester": req.requester_name,
+                  "url": link(f"/lab/requests/{req.id}"), **params, "number": req.number}
         with _language(user.locale):
-            subject = _(subject_id, number=req.number, **params)
-            body = _(body_id, number=req.number, purpose=req.purpose,
-                     requester=req.requester_name, when=_when(req),
-                     url=link(f"/lab/requests/{req.id}"), **params)
+            values["when"] = _when(req)
+            subject = _(subject_id, **values)
+            body = _(body_id, **values)
         out.append(_to_user(user, subject, body, topic, request_id=req.id))
     return out
 

@@ -17,7 +17,7 @@ DEFAULT_CHECKLIST = [
 ]
 
 SETTINGS: list[SettingSpec] = [
-    SettingSpec("lab.asset_office_email", str, "biro.aset@localhost",
+    SettingSpec("lab.asset_office_email", str, "",
                 "E-mail address of Biro Aset, which receives repair requests"),
     SettingSpec("lab.checklist", list[str], DEFAULT_CHECKLIST,
                 "Preparation checklist every approved lab request starts with"),

@@ -102,7 +102,7 @@ def month_report(session: Session, lab: Lab, year: int, month: int,
     occs = session.execute(
         select(Occurrence, LabRequest).join(LabRequest)
         .where(Occurrence.lab_id == lab.id, Occurrence.starts_at < end,
-               Occurrence.ends_at > start)).tuples().all()
+               Occurrence.ends_at > start)).all()
     for occ, req in occs:
         if occ.status not in (OccurrenceStatus.BOOKED, OccurrenceStatus.CHECKED_IN,
                               OccurrenceStatus.DONE, OccurrenceStatus.NO_SHOW):

@@ -230,7 +230,7 @@ def _pending_overlaps(session: Session, lab_id: int, slot: Slot,
                LabRequest.state == RequestState.SUBMITTED.value)
     )
     out = []
-    for _occ, req in session.execute(stmt).tuples():
+    for _occ, req in session.execute(stmt):
         if req.id != exclude_request:
             out.append(f"{req.number} ({req.purpose})")
     return out
@@ -752,4 +752,4 @@ def today_sessions(session: Session, lab_id: int | None = None,
             .order_by(Occurrence.starts_at))
     if lab_id is not None:
         stmt = stmt.where(Occurrence.lab_id == lab_id)
-    return [(o, r) for o, r in session.execute(stmt).tuples()]
+    return [(o, r) for o, r in session.execute(stmt)]

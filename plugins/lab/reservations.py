@@ -152,7 +152,7 @@ def calendar_items(session: Session, start: datetime, end: datetime, user: Any,
             .where(Occurrence.starts_at < end, Occurrence.ends_at > start,
                    Occurrence.status.in_(SHOWN_STATUSES)))
     items = []
-    for occ, req in session.execute(stmt).tuples():
+    for occ, req in session.execute(stmt):
         title = f"{req.purpose} ({req.requester_unit or req.requester_name})" if detailed \
             else _t("Lab booked")
         items.append(CalendarItem(uid=f"lab-occ-{occ.id}", title=title, start=occ.starts_at,
