@@ -6,6 +6,8 @@ than committed; a catalogue is recompiled only when its ``.po`` is newer than it
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -35,10 +37,12 @@ def compiled_translation_dirs(settings: Settings, host: PluginHost) -> list[str]
             mo_path.parent.mkdir(parents=True, exist_ok=True)
             with po_path.open("rb") as fh:
                 catalog = read_po(fh)
-            tmp = mo_path.with_suffix(".mo.tmp")
-            with tmp.open("wb") as fh:
+            # Several server processes may start at once: each writes its own temporary
+            # file and renames it into place, so none ever reads a half-written catalogue.
+            fd, tmp_name = tempfile.mkstemp(dir=mo_path.parent, suffix=".mo.tmp")
+            with os.fdopen(fd, "wb") as fh:
                 write_mo(fh, catalog)
-            tmp.replace(mo_path)
+            Path(tmp_name).replace(mo_path)
         if dest.is_dir():
             out.append(str(dest))
     return out

@@ -114,3 +114,27 @@ def test_verify_reports_intact_then_the_first_altered_entry(login, db):
     page = _text(admin.post("/admin/audit/verify"))
     assert 'data-intact="false"' in page
     assert f'data-entry="{target}"' in page
+
+
+def test_a_plugins_number_setting_is_checked_and_stored(instance):
+    """A third-party plugin's int setting: refused in Indonesian when not a number, then kept."""
+    from core.app import create_app
+    from tests.conftest import Browserish, make_settings, prepare_test_app
+    from tests.fixtures.sample_plugin import SamplePlugin
+
+    app = prepare_test_app(create_app(make_settings(instance), extra_plugins=[SamplePlugin()]))
+    try:
+        with app.app_context():
+            admin = Browserish(app.test_client())
+            admin.login("admin", "admin-ruang")
+            page = _text(admin.get("/admin/settings"))
+            assert 'id="settings-sample"' in page
+            resp = admin.post("/admin/settings", {"key": "sample.max_items", "value": "dua"})
+            assert resp.status_code == 400
+            assert "Masukkan bilangan bulat." in _text(resp)
+            resp = admin.post("/admin/settings", {"key": "sample.max_items", "value": "25"})
+            assert resp.status_code == 302
+            row = _text(admin.get("/admin/settings")).split('data-setting="sample.max_items"')[1]
+            assert 'value="25"' in row.split("</form>")[0]
+    finally:
+        app.extensions["ruang"].db.dispose()
