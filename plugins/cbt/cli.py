@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -13,6 +14,101 @@ from core.instance import ruang
 @click.group("cbt")
 def cbt() -> None:
     """CBT: question banks, imports and exports, exams and candidates."""
+
+
+@cbt.command("banks")
+def banks_cmd() -> None:
+    """List the question banks and how many items each holds."""
+    from plugins.cbt import bank as service
+
+    with ruang().db.session() as session:
+        counts = service.bank_counts(session)
+        rows = service.banks(session)
+        if not rows:
+            click.echo("no question banks yet")
+        for b in rows:
+            click.echo(f"{b.name}  ({counts.get(b.id, 0)} items)")
+
+
+@cbt.command("template")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("template-soal.xlsx"), show_default=True)
+def template_cmd(output: Path) -> None:
+    """Write the XLSX template teachers fill in with their questions."""
+    from plugins.cbt.formats import xlsx
+
+    output.write_bytes(xlsx.template())
+    click.echo(f"template written to {output}")
+
+
+@cbt.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--bank", "bank_name", required=True, help="Bank to import into (made if new)")
+@click.option("--format", "fmt", type=click.Choice(["gift", "aiken", "qti", "xlsx"]),
+              help="Format of FILE (default: guessed from its name and content)")
+@click.option("--dry-run", is_flag=True, help="Only list the items and problems; store nothing")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: imported, errors [{line, message}]")
+def import_cmd(file: Path, bank_name: str, fmt: str | None, dry_run: bool,
+               as_json: bool) -> None:
+    """Import questions from GIFT, Aiken, QTI 2.1 (zip) or XLSX into a bank.
+
+    The good items go in together in one transaction; every problem is listed with its
+    line (row for XLSX, item number for QTI). Exits with 1 when there were problems.
+    """
+    from plugins.cbt import bank as service
+    from plugins.cbt import formats
+
+    r = ruang()
+    data = file.read_bytes()
+    fmt = fmt or formats.detect(file.name, data)
+    try:
+        report = formats.preview(data, fmt)
+    except formats.FormatError as exc:
+        report = formats.Report(format=fmt, dry_run=dry_run, items=[],
+                                problems=[formats.Problem(0, str(exc))])
+    if not dry_run and report.items:
+        with click.progressbar(length=len(report.items), label="importing",
+                               file=sys.stderr) as bar, r.db.transaction() as session:
+            bank = service.bank_by_name(session, bank_name)
+            if bank is None:
+                bank = service.create_bank(session, bank_name, actor="cli")
+            formats.import_items(session, bank, report, actor="cli", progress=bar.update)
+    report.dry_run = dry_run
+    if as_json:
+        out = report.as_dict()
+        out["bank"] = bank_name
+        click.echo(json.dumps(out, ensure_ascii=False))
+    else:
+        for p in report.problems:
+            click.echo(f"line {p.line}: {p.message}" if p.line else p.message)
+        if dry_run:
+            click.echo(f"{len(report.items)} item(s) can be imported, "
+                       f"{len(report.problems)} problem(s) (dry run: nothing stored)")
+        else:
+            click.echo(f"{report.imported} item(s) imported into {bank_name!r}, "
+                       f"{len(report.problems)} problem(s)")
+    if report.problems:
+        sys.exit(1)
+
+
+@cbt.command("export")
+@click.option("--bank", "bank_name", required=True)
+@click.option("--format", "fmt", type=click.Choice(["gift", "qti"]), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def export_cmd(bank_name: str, fmt: str, output: Path) -> None:
+    """Export a bank as GIFT text or a QTI 2.1 content package (zip)."""
+    from plugins.cbt import bank as service
+    from plugins.cbt import formats
+
+    with ruang().db.session() as session:
+        bank = service.bank_by_name(session, bank_name)
+        if bank is None:
+            raise click.ClickException(f"no bank named {bank_name!r} (see: ruang cbt banks)")
+        data = formats.export_bank(session, bank, fmt)
+        count = len(service.list_items(session, bank))
+    output.write_bytes(data)
+    click.echo(f"{count} item(s) of {bank_name!r} written to {output} ({fmt})")
 
 
 # -- keys ----------------------------------------------------------------------------------

@@ -101,3 +101,12 @@ def with_image() -> ItemDraft:
 
 
 ALL = [single, multiple, truefalse, short, numeric, matching, essay]
+
+
+def layout() -> ItemDraft:
+    return ItemDraft(
+        type="short", category="Umum",
+        content=ItemContent(stem="<p>Perhatikan tabel.</p><p>Isi <b>sel</b> kosong:</p>"
+                                 "<table><tbody><tr><td>1</td><td>?</td></tr></tbody></table>"),
+        key=ItemKey(accepted=[Accepted(text="2")], case_sensitive=True),
+    )
