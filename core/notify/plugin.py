@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import conint, constr
 
-from core.contracts import BackgroundJob, MenuItem, NotificationChannel, SettingSpec
+from core.contracts import BackgroundJob, MenuItem, NotificationChannel, SettingSpec, Widget
 from core.notify.models import OutboxMessage
 from core.plugins import hookimpl
 
@@ -112,3 +112,24 @@ def ruang_menu_items(user: Any) -> Sequence[MenuItem]:
     if not can(user, "settings.manage"):
         return []
     return [MenuItem(_("Outbox"), "notify.outbox", icon="mail", order=915, section="admin")]
+
+
+@hookimpl
+def ruang_dashboard_widgets(user: Any, session: Any) -> Sequence[Widget]:
+    """Admins see failed notifications on the dashboard, so nobody waits for a lost mail."""
+    from flask_babel import gettext as _
+    from flask_babel import ngettext
+    from markupsafe import Markup
+
+    from core.accounts.access import can
+    from core.notify.service import counts
+
+    if not can(user, "settings.manage"):
+        return []
+    failed = counts(session)["failed"]
+    if not failed:
+        return []
+    text = ngettext("%(num)d notification could not be sent.",
+                    "%(num)d notifications could not be sent.", failed)
+    html = Markup('<p class="widget-alert">{}</p>').format(text)
+    return [Widget(_("Outbox"), str(html), order=5, link_endpoint="notify.outbox")]

@@ -66,6 +66,15 @@ def test_retry_button_sends_a_failed_message_again(login, db, smtp_server, three
     assert admin.post("/admin/outbox/999999/retry").status_code == 404
 
 
+def test_failed_messages_show_on_the_admin_dashboard(login, db, three):
+    html = login("admin").get("/").get_data(as_text=True)
+    assert "1 notifikasi tidak dapat dikirim." in html
+    assert "notifikasi tidak dapat dikirim" not in login("yansi").get("/").get_data(as_text=True)
+    with db.transaction() as s:
+        service.retry_failed(s)
+    assert "tidak dapat dikirim" not in login("admin").get("/").get_data(as_text=True)
+
+
 def test_retry_all_failed(login, db, smtp_server, three):
     admin = login("admin")
     resp = admin.post("/admin/outbox/retry-failed")
