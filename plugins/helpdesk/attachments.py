@@ -51,7 +51,22 @@ MAX_NAME = 150
 
 
 class AttachmentError(ValueError):
-    """A file was refused; the message names the file and says why."""
+    """Files were refused; each problem names the file and says why.
+
+    ``problems`` are (English msgid, params) pairs, so pages show them translated.
+    """
+
+    def __init__(self, message: str, **params: object) -> None:
+        self.problems: list[tuple[str, dict[str, object]]] = [(message, params)]
+        super().__init__(message % params if params else message)
+
+    @classmethod
+    def many(cls, errors: list[AttachmentError]) -> AttachmentError:
+        first = errors[0]
+        for other in errors[1:]:
+            first.problems.extend(other.problems)
+        first.args = ("; ".join(m % p if p else m for m, p in first.problems),)
+        return first
 
 
 @dataclass(frozen=True)
@@ -177,15 +192,15 @@ def check(upload: Upload, *, max_bytes: int) -> CheckedFile:
     name = clean_name(upload.filename)
     ext = name.rpartition(".")[2].lower() if "." in name else ""
     if ext not in ACCEPTED:
-        kind = "." + ext if ext else "without an extension"
-        raise AttachmentError(f"{name}: files of type {kind} are not accepted; accepted: "
-                              f"{', '.join(accepted_extensions())}")
+        raise AttachmentError("%(name)s: files of type %(kind)s are not accepted; accepted: "
+                              "%(accepted)s", name=name, kind="." + ext if ext else "-",
+                              accepted=", ".join(accepted_extensions()))
     data = upload.data
     if not data:
-        raise AttachmentError(f"{name}: the file is empty")
+        raise AttachmentError("%(name)s: the file is empty", name=name)
     if len(data) > max_bytes:
-        raise AttachmentError(f"{name}: {_human(len(data))} is more than the limit of "
-                              f"{_human(max_bytes)}")
+        raise AttachmentError("%(name)s: %(size)s is more than the limit of %(limit)s",
+                              name=name, size=_human(len(data)), limit=_human(max_bytes))
     kind, content_type = ACCEPTED[ext]
     ok = True
     if kind == "image":
@@ -201,8 +216,8 @@ def check(upload: Upload, *, max_bytes: int) -> CheckedFile:
     elif kind == "text":
         ok = _check_text(data)
     if not ok:
-        raise AttachmentError(f"{name}: the content is not a valid .{ext} file (it looks like "
-                              f"{_looks_like(data)})")
+        raise AttachmentError("%(name)s: the content is not a valid .%(ext)s file (it looks "
+                              "like %(found)s)", name=name, ext=ext, found=_looks_like(data))
     return CheckedFile(name, content_type, data, hashlib.sha256(data).hexdigest())
 
 
@@ -210,16 +225,17 @@ def check_all(uploads: Sequence[Upload], *, max_bytes: int, max_files: int) -> l
     """Check every file; all problems are reported together, and nothing is accepted."""
     uploads = [u for u in uploads if u.filename or u.data]
     if len(uploads) > max_files:
-        raise AttachmentError(f"{len(uploads)} files sent; at most {max_files} are accepted")
-    problems: list[str] = []
+        raise AttachmentError("%(n)s files sent; at most %(max)s are accepted",
+                              n=len(uploads), max=max_files)
+    problems: list[AttachmentError] = []
     out: list[CheckedFile] = []
     for upload in uploads:
         try:
             out.append(check(upload, max_bytes=max_bytes))
         except AttachmentError as exc:
-            problems.append(str(exc))
+            problems.append(exc)
     if problems:
-        raise AttachmentError("; ".join(problems))
+        raise AttachmentError.many(problems)
     return out
 
 

@@ -100,7 +100,7 @@ class Filters:
                 if v not in (None, "", 1) or (k == "page" and v != 1)}
 
 
-def _query(filters: Filters, user: Any) -> Select[tuple[Ticket]]:
+def _query(filters: Filters, user: Any) -> Select[Any]:
     stmt = select(Ticket).where(access.visible_clause(user))
     open_ = Ticket.state.in_(OPEN_STATES)
     view = filters.view
@@ -166,7 +166,7 @@ def queue() -> Any:
         stmt = _query(filters, current_user)
         order = (Ticket.created_at.asc() if filters.view == "triage"
                  else Ticket.updated_at.desc())
-        rows = list(s.scalars(stmt.order_by(order, Ticket.id.desc())
+        rows: list[Ticket] = list(s.scalars(stmt.order_by(order, Ticket.id.desc())
                               .offset((filters.page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
@@ -198,8 +198,8 @@ def export() -> Response:
     _staff_only()
     filters = Filters.from_args(request.args, "all")
     with ruang().db.session() as s:
-        rows = s.scalars(_query(filters, current_user).order_by(Ticket.created_at)
-                         .limit(100_000)).all()
+        rows: list[Ticket] = list(s.scalars(_query(filters, current_user)
+                                            .order_by(Ticket.created_at).limit(100_000)))
         data = reports.export_xlsx(s, rows, labels=_xlsx_labels())
     return _xlsx(data, "tiket-helpdesk.xlsx")
 

@@ -33,6 +33,7 @@ LABELS: dict[str, str] = {
     "target": "Ticket to merge into", "score": "Rating", "comment": "Comment",
     "title": "Title", "code": "Code", "first_response_min": "First response (minutes)",
     "resolution_min": "Resolution (minutes)", "day": "Date", "default_priority": "Priority",
+    "files": "Attachments", "file": "File", "device_status": "PC at that seat",
 }
 
 

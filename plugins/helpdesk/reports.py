@@ -113,7 +113,7 @@ def build(session: Session, period: Period, *, division: str | None = None,
     cal = sla.calendar(session)
     where = _scope(period, tz, division)
     report = Report(period, division)
-    names = dict(session.execute(select(Category.id, Category.name)).tuples().all())
+    names = dict(session.execute(select(Category.id, Category.name)).all())
     rows = session.execute(select(
         Ticket.id, Ticket.state, Ticket.division, Ticket.category_id, Ticket.channel,
         Ticket.priority, Ticket.created_at, Ticket.first_responded_at,
@@ -127,7 +127,7 @@ def build(session: Session, period: Period, *, division: str | None = None,
         select(WorkflowStep.object_id, func.count()).where(
             WorkflowStep.workflow == WORKFLOW_NAME, WorkflowStep.action == "forward",
             WorkflowStep.object_id.in_(select(Ticket.id).where(*where)))
-        .group_by(WorkflowStep.object_id)).tuples().all()))
+        .group_by(WorkflowStep.object_id)).all()))
     resp: list[float] = []
     resol: list[float] = []
     fwd: list[float] = []
@@ -209,7 +209,7 @@ def export_xlsx(session: Session, tickets: Iterable[Ticket], *, report: Report |
 
     tz = tz or sla._tz()
     labels = labels or {}
-    names = dict(session.execute(select(Category.id, Category.name)).tuples().all())
+    names = dict(session.execute(select(Category.id, Category.name)).all())
     wb = Workbook()
     ws = wb.active
     assert ws is not None

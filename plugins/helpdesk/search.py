@@ -105,7 +105,7 @@ def reindex(session: Session, batch: int = 1000) -> int:
         for tid, body in session.execute(select(TicketMessage.ticket_id, TicketMessage.body)
                                          .where(TicketMessage.ticket_id.in_(ids))):
             bodies.setdefault(tid, []).append(body)
-        rows = []
+        rows: list[dict[str, object]] = []
         for t in tickets:
             words = ticket_terms(t)
             for body in bodies.get(t.id, []):

@@ -80,7 +80,9 @@ def check_files(session: Session, uploads: Sequence[Upload]) -> list[CheckedFile
         return attachments.check_all(uploads, max_bytes=max_mb * 1024 * 1024,
                                      max_files=max_files)
     except AttachmentError as exc:
-        raise FormError.one("files", str(exc)) from None
+        errors = {("files" if i == 0 else f"files.{i}"): problem
+                  for i, problem in enumerate(exc.problems)}
+        raise FormError(errors) from None
 
 
 def _save_files(session: Session, ticket: Ticket, files: Sequence[CheckedFile],
@@ -397,7 +399,7 @@ def assign(session: Session, ticket: Ticket, assignee_id: int | None, actor: Any
     if assignee_id is None:
         if ticket.assignee_id is None:
             return
-        old = ticket.assignee_id
+        old: int | None = ticket.assignee_id
         ticket.assignee_id = None
         system_note(session, ticket, "unassigned")
         audit(session, "helpdesk.assign", actor=actor, object_type=REF_TYPE,
@@ -411,7 +413,7 @@ def assign(session: Session, ticket: Ticket, assignee_id: int | None, actor: Any
                             division=division or "-")
     if ticket.assignee_id == user.id:
         return
-    old = ticket.assignee_id
+    before = ticket.assignee_id
     if ticket.division is None:
         # Assigning an unrouted ticket routes it to the assignee's division.
         forward(session, ticket, str(division), actor, assignee_id=user.id)
@@ -419,7 +421,7 @@ def assign(session: Session, ticket: Ticket, assignee_id: int | None, actor: Any
     ticket.assignee_id = user.id
     system_note(session, ticket, "assigned", name=user.display_name)
     audit(session, "helpdesk.assign", actor=actor, object_type=REF_TYPE, object_id=ticket.id,
-          details={"number": ticket.number, "from": old, "to": user.id})
+          details={"number": ticket.number, "from": before, "to": user.id})
     notices.assigned(session, ticket, user, getattr(actor, "id", None))
     _touch(ticket)
 
