@@ -281,6 +281,37 @@ def test_old_messages_are_purged_and_waiting_ones_kept(app, db, smtp_server):
         assert s.scalars(select(OutboxMessage.id)).all() == [waiting]
 
 
+def test_the_database_stays_writable_while_a_slow_mail_server_takes_its_time(
+        instance, app, db, smtp_server):
+    """Sending happens outside any transaction: SQLite's write lock (and this process's
+    writer lock) stay free while the SMTP conversation goes on."""
+    import time
+
+    smtp_server.delay_s = 2.0
+    queue(db, note())
+    other = prepare_test_app(create_app(make_settings(instance)))
+    results: list[int] = []
+
+    def deliver() -> None:
+        with app.app_context():
+            results.append(service.deliver_due())
+
+    sender = threading.Thread(target=deliver)
+    sender.start()
+    try:
+        assert smtp_server.in_data.wait(10), "the message never reached the SMTP server"
+        for writer in (app, other):  # this process, and another process on the same file
+            started = time.monotonic()
+            with writer.app_context():
+                queue(writer.extensions["ruang"].db, note(subject="Ditulis saat SMTP lambat"))
+            assert time.monotonic() - started < 1.0
+        assert sender.is_alive(), "the write should not have waited for the SMTP server"
+    finally:
+        sender.join(30)
+        other.extensions["ruang"].db.dispose()
+    assert results == [1]
+
+
 # -- several deliverers ------------------------------------------------------------------------
 
 
