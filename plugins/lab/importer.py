@@ -11,6 +11,7 @@ in, with the lab's seats and the PCs already registered.
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -116,7 +117,7 @@ def _t(msgid: str, **params: Any) -> str:
 def _read(stream: IO[bytes]) -> list[tuple[int, dict[str, Any]]]:
     try:
         book = load_workbook(stream, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
         raise LabError(N_("The file is not an XLSX workbook (%(why)s)."), why=str(exc)[:200]
                        ) from None
     sheet = book.worksheets[0]

@@ -117,14 +117,23 @@ def _request_page(letter: bool) -> Response | str | tuple[str, int]:
         upload = request.files.get("letter_file") if letter else None
         try:
             form = requests.parse_form(values, letter=letter)
+            channel = Channel.LETTER if letter else Channel.PORTAL
             if action == "submit":
+                with r.db.session() as session:
+                    result = requests.check(session, form, channel=channel)
+                if result.problems:
+                    raise LabError(N_("%(problems)s"), problems=" ".join(result.problems))
                 stored = _store_letter(upload) if upload and upload.filename else ""
-                channel = Channel.LETTER if letter else Channel.PORTAL
-                with r.db.transaction() as session:
-                    req, result = requests.submit(session, form, current_user, channel=channel,
-                                                  letter_file=stored)
-                    number, req_id = req.number, req.id
-                    left_out = len(result.taken_slots)
+                try:
+                    with r.db.transaction() as session:
+                        req, result = requests.submit(session, form, current_user,
+                                                      channel=channel, letter_file=stored)
+                        number, req_id = req.number, req.id
+                        left_out = len(result.taken_slots)
+                except Exception:
+                    if stored:  # the request did not go in: no orphan scan stays behind
+                        (_letters_dir() / stored).unlink(missing_ok=True)
+                    raise
                 if left_out:
                     flash(_("Request %(number)s was submitted; %(n)d session(s) clash with "
                             "existing bookings and were left out.", number=number, n=left_out),
@@ -134,8 +143,7 @@ def _request_page(letter: bool) -> Response | str | tuple[str, int]:
                             number=number), "success")
                 return redirect(url_for("lab.request_detail", request_id=req_id))
             with r.db.session() as session:
-                result = requests.check(session, form,
-                                        channel=Channel.LETTER if letter else Channel.PORTAL)
+                result = requests.check(session, form, channel=channel)
         except LabError as exc:
             error = exc.translated()
     with r.db.session() as session:
@@ -166,12 +174,12 @@ def _letters_dir() -> Path:
 def _store_letter(upload: Any) -> str:
     suffix = Path(upload.filename or "").suffix.lower()
     if suffix not in LETTER_TYPES:
-        raise LabError("The letter must be a PDF, JPG or PNG file.")
+        raise LabError(N_("The letter must be a PDF, JPG or PNG file."))
     data = upload.read(MAX_LETTER_BYTES + 1)
     if len(data) > MAX_LETTER_BYTES:
-        raise LabError("The letter file is larger than 10 MB.")
+        raise LabError(N_("The letter file is larger than 10 MB."))
     if not data:
-        raise LabError("The letter file is empty.")
+        raise LabError(N_("The letter file is empty."))
     name = f"{uuid.uuid4().hex}{suffix}"
     (_letters_dir() / name).write_bytes(data)
     return name
@@ -390,7 +398,8 @@ def add_item(request_id: int) -> Response:
 
     def step(session: Any, req: LabRequest) -> None:
         if req.state != RequestState.PREPARING:
-            raise LabError("The checklist can only change while the lab is being prepared.")
+            raise LabError(N_("The checklist can only change while the lab is being "
+                              "prepared."))
         req.checklist.append(ChecklistItem(position=len(req.checklist), label=label,
                                            assignee_id=req.assignee_id))
         session.flush()

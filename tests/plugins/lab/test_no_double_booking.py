@@ -32,9 +32,8 @@ def pg_app(postgres_server: Any, tmp_path_factory: pytest.TempPathFactory) -> It
     app = prepare_test_app(create_app(settings))
     r = app.extensions["ruang"]
     migrate.upgrade(r.plugins, url)
-    with app.app_context():
-        with r.db.transaction() as session:
-            r.plugins.hook.ruang_demo_data(session=session)
+    with app.app_context(), r.db.transaction() as session:
+        r.plugins.hook.ruang_demo_data(session=session)
     yield app
     r.db.dispose()
     postgres_server.drop_database(url)
@@ -118,6 +117,7 @@ def test_concurrent_approvals_exactly_one_wins(engine_app):
             try:
                 with db.transaction() as s:
                     req = s.get(LabRequest, request_id)
+                    assert req is not None
                     lab_requests.approve(s, req, head, delegate=False)
                     if name == "a":
                         a_placed.set()
@@ -145,7 +145,7 @@ def test_concurrent_approvals_exactly_one_wins(engine_app):
         # Python, refused its hold.
         assert "a moment ago" in results["b"], results["b"]
     with r.db.session() as s:
-        states = {rid: s.get(LabRequest, rid).state for rid in (first, second)}  # type: ignore[union-attr]
+        states = {rid: s.get_one(LabRequest, rid).state for rid in (first, second)}
         holds = s.scalars(select(Hold).where(Hold.source_ref.in_(
             [f"lab_request:{first}", f"lab_request:{second}"]))).all()
     assert states == {first: "approved", second: "submitted"}
@@ -176,7 +176,8 @@ def test_many_parallel_approvals_of_one_slot(engine_app):
             barrier.wait(10)
             try:
                 with db.transaction() as s:
-                    lab_requests.approve(s, s.get(LabRequest, request_id), head, delegate=False)
+                    lab_requests.approve(s, s.get_one(LabRequest, request_id), head,
+                                         delegate=False)
                 outcome = "won"
             except SlotTaken:
                 outcome = "refused"
