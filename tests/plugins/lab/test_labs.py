@@ -98,7 +98,7 @@ def test_import_pcs_from_xlsx_with_an_error_per_bad_row(login, db):
     yansi = login("yansi")
     yansi.post("/lab/labs/new", {"code": "LAB-9", "name": "Lab Impor", "rows": 2, "cols": 3,
                                  "active": "on", "open_days": ["1"]})
-    rows = [
+    rows: list[list[object]] = [
         ["Kursi", "Nomor Aset", "Hostname", "Kondisi", "Catatan"],
         ["A1", "BPTI/L9/001", "lab9-pc01", "baik", ""],
         ["A2", 12345, "lab9-pc02", "", "aset dari hibah"],
@@ -158,7 +158,8 @@ def test_closure_blocks_bookings_and_can_be_lifted(login, db):
         "end_time": "10:00", "purpose": "Kelas", "participants": 5, "action": "submit"})
     assert refused.status_code == 400 and "Pengecatan ruangan" in refused.get_data(as_text=True)
     with db.session() as s:
-        hold = s.scalar(select(Hold).where(Hold.kind == "block", Hold.title == "Pengecatan ruangan"))
+        hold = s.scalar(select(Hold).where(Hold.kind == "block",
+                                           Hold.title == "Pengecatan ruangan"))
     assert hold is not None
     yansi.post(f"/lab/closures/{hold.reference}/delete", {"code": "LAB-2"})
     with db.session() as s:

@@ -6,10 +6,11 @@ busy and the calendar follow."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 
-from core.contracts import RoomRequest, WorkflowEvent
+from core.contracts import RoomRequest, RoomReservation, WorkflowEvent
 from core.rooms import service as rooms
 from core.rooms.models import DeviceStatus
 from plugins.lab import requests as lab_requests
@@ -22,8 +23,8 @@ def at(day_offset_weeks: int, hour: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, 0, tzinfo=UTC)
 
 
-def reserve(db, **kw) -> object:
-    base = {"purpose": "CBT UAS Algoritma", "source": "cbt", "source_ref": "cbt_session:1"}
+def reserve(db: Any, **kw: Any) -> RoomReservation:
+    base: dict[str, Any] = {"purpose": "CBT UAS Algoritma", "source": "cbt", "source_ref": "cbt_session:1"}
     base.update(kw)
     with db.transaction() as s:
         return rooms.reserve(s, RoomRequest(**base))
