@@ -24,7 +24,8 @@ def at(day_offset_weeks: int, hour: int) -> datetime:
 
 
 def reserve(db: Any, **kw: Any) -> RoomReservation:
-    base: dict[str, Any] = {"purpose": "CBT UAS Algoritma", "source": "cbt", "source_ref": "cbt_session:1"}
+    base: dict[str, Any] = {"purpose": "CBT UAS Algoritma", "source": "cbt",
+                            "source_ref": "cbt_session:1"}
     base.update(kw)
     with db.transaction() as s:
         return rooms.reserve(s, RoomRequest(**base))
