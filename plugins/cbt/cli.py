@@ -111,6 +111,95 @@ def export_cmd(bank_name: str, fmt: str, output: Path) -> None:
     click.echo(f"{count} item(s) of {bank_name!r} written to {output} ({fmt})")
 
 
+@cbt.command("exams")
+def exams_cmd() -> None:
+    """List exams with their code, status and number of candidates."""
+    from plugins.cbt import candidates, exams
+
+    with ruang().db.session() as session:
+        rows = exams.exams(session)
+        if not rows:
+            click.echo("no exams yet")
+        for exam in rows:
+            count = len(candidates.candidates(session, exam))
+            click.echo(f"{exam.code:<20} {exam.status:<10} {count:>5} candidate(s)  {exam.title}")
+
+
+@cbt.group("candidates")
+def candidates_group() -> None:
+    """Exam rosters."""
+
+
+@candidates_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--exam", "code", required=True, help="Exam code")
+@click.option("--dry-run", is_flag=True)
+@click.option("--json", "as_json", is_flag=True)
+def candidates_import(file: Path, code: str, dry_run: bool, as_json: bool) -> None:
+    """Add candidates from XLSX or CSV (columns NIM, Nama, Kelas, Prodi).
+
+    Rows that cannot be used are listed with their row number; the rest are added
+    together. Exits with 1 when there were problems.
+    """
+    from plugins.cbt import candidates, exams
+
+    r = ruang()
+    roster = candidates.parse_roster(file.read_bytes(), file.name)
+    added = 0
+    with r.db.transaction() as session:
+        exam = exams.exam_by_code(session, code)
+        if exam is None:
+            raise click.ClickException(f"no exam with code {code!r} (see: ruang cbt exams)")
+        roster = candidates.check_against(session, exam, roster)
+        if not dry_run and roster.rows:
+            added = len(candidates.add_candidates(session, exam, roster, actor="cli"))
+    if as_json:
+        click.echo(json.dumps({"imported": added, "valid": len(roster.rows), "dry_run": dry_run,
+                               "errors": [p.as_dict() for p in roster.problems]}))
+    else:
+        for p in roster.problems:
+            click.echo(f"row {p.line}: {p.message}" if p.line else p.message)
+        verb = "can be added (dry run)" if dry_run else "added"
+        click.echo(f"{len(roster.rows) if dry_run else added} candidate(s) {verb}, "
+                   f"{len(roster.problems)} problem(s)")
+    if roster.problems:
+        sys.exit(1)
+
+
+@cbt.command("cards")
+@click.option("--exam", "code", required=True, help="Exam code")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--all", "everyone", is_flag=True,
+              help="New passwords for everyone (cards printed before stop working)")
+def cards_cmd(code: str, output: Path, everyone: bool) -> None:
+    """Print login cards (PDF) with new one-time passwords.
+
+    By default only candidates who have no password yet get one; the passwords are shown
+    on these cards only and stored hashed.
+    """
+    from plugins.cbt import candidates, exams
+    from plugins.cbt.cards import login_cards
+
+    r = ruang()
+    with r.db.transaction() as session:
+        exam = exams.exam_by_code(session, code)
+        if exam is None:
+            raise click.ClickException(f"no exam with code {code!r} (see: ruang cbt exams)")
+        chosen = [c for c in candidates.candidates(session, exam)
+                  if everyone or not c.password_hash]
+        if not chosen:
+            raise click.ClickException("every candidate already has a password; use --all to "
+                                       "issue new ones (old cards stop working)")
+        with click.progressbar(length=len(chosen), label="issuing passwords",
+                               file=sys.stderr) as bar:
+            issued = candidates.issue_passwords(session, exam, chosen, actor="cli",
+                                                progress=bar.update)
+        pdf = login_cards(exam, issued)
+        # Written inside the transaction: if the file cannot be written, no password changes.
+        output.write_bytes(pdf)
+    click.echo(f"{len(issued)} login card(s) written to {output}")
+
+
 # -- keys ----------------------------------------------------------------------------------
 
 
