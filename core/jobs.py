@@ -56,33 +56,53 @@ def job_key(plugin: str, job: BackgroundJob) -> str:
     return job.name if job.name.startswith(plugin + ".") else f"{plugin}.{job.name}"
 
 
-def registered_jobs() -> list[RegisteredJob]:
-    """The jobs of every enabled plugin (inside an app context)."""
+def declared_jobs() -> list[RegisteredJob]:
+    """The jobs of every installed plugin (inside an app context).
+
+    A plugin whose hook fails is logged and left out; the others' jobs still run.
+    """
     out: dict[str, RegisteredJob] = {}
-    for plugin, job in ruang().plugins.collect_by_plugin("ruang_background_jobs"):
-        key = job_key(plugin, job)
-        if not job.interval_s or job.interval_s <= 0:
-            log.error("background job %s has interval_s=%r; it is not run", key, job.interval_s)
+    host = ruang().plugins
+    for impl in host.all_hook.ruang_background_jobs.get_hookimpls():
+        try:
+            jobs = list(impl.function() or ())
+        except Exception:
+            log.exception("plugin %s failed to list its background jobs; they are not run",
+                          impl.plugin_name)
             continue
-        if key in out:
-            log.error("background job %s is declared twice; the second one is ignored", key)
-            continue
-        out[key] = RegisteredJob(key, plugin, job)
-    return list(out.values())
+        for job in jobs:
+            key = job_key(impl.plugin_name, job)
+            if not job.interval_s or job.interval_s <= 0:
+                log.error("background job %s has interval_s=%r; it is not run", key,
+                          job.interval_s)
+            elif key in out:
+                log.error("background job %s is declared twice; the second is ignored", key)
+            else:
+                out[key] = RegisteredJob(key, impl.plugin_name, job)
+    return sorted(out.values(), key=lambda r: r.key)
+
+
+def registered_jobs(declared: list[RegisteredJob] | None = None) -> list[RegisteredJob]:
+    """The jobs of enabled plugins, from ``declared`` (default: ask the plugins now)."""
+    host = ruang().plugins
+    enabled = set(host.enabled_names())
+    return [r for r in (declared if declared is not None else declared_jobs())
+            if r.plugin in enabled]
 
 
 def default_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def run_due_jobs(now: datetime | None = None, *, holder: str | None = None) -> list[str]:
+def run_due_jobs(now: datetime | None = None, *, holder: str | None = None,
+                 declared: list[RegisteredJob] | None = None) -> list[str]:
     """Claim and run every job that is due; returns the keys of the jobs this call ran.
 
     Call inside an app context. ``now`` fixes the clock (tests); without it each claim
-    uses the current time.
+    uses the current time. ``declared`` is the scheduler's list from start-up.
     """
     r = ruang()
-    jobs = registered_jobs()
+    jobs = registered_jobs(declared)
     if not jobs:
         return []
     holder = holder or default_holder()
@@ -157,6 +177,7 @@ class Scheduler:
         self.tick_s = tick_s
         self.holder = f"{default_holder()}:{id(self):x}"
         self._stopping = threading.Event()
+        self._declared: list[RegisteredJob] | None = None
         self.stopped = threading.Event()
 
     def start(self) -> Scheduler:
@@ -172,14 +193,25 @@ class Scheduler:
     def _loop(self) -> None:
         socketio = self.app.extensions["ruang"].socketio
         log.info("background jobs start in %s", self.holder)
+        last_problem, last_logged = "", 0.0
         try:
             while not self._stopping.is_set():
                 try:
                     with self.app.app_context():
-                        run_due_jobs(holder=self.holder)
-                except Exception:
+                        if self._declared is None:
+                            # Asked once, as the hook promises: "fires when the scheduler
+                            # starts". Enabling a plugin later needs no restart: its jobs
+                            # are in the list already, skipped while it is disabled.
+                            self._declared = declared_jobs()
+                        run_due_jobs(holder=self.holder, declared=self._declared)
+                    last_problem = ""
+                except Exception as exc:
                     # The database may be briefly unreachable; the next tick tries again.
-                    log.exception("the background job loop hit an error; it goes on")
+                    # The same trouble is logged once a minute, not on every tick.
+                    problem = f"{type(exc).__name__}: {exc}"
+                    if problem != last_problem or time.monotonic() - last_logged > 60:
+                        log.exception("the background job loop hit an error; it goes on")
+                        last_problem, last_logged = problem, time.monotonic()
                 socketio.sleep(self.tick_s)
         finally:
             self.stopped.set()

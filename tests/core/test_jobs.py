@@ -209,6 +209,52 @@ def test_real_schedulers_in_two_processes_run_each_interval_once(instance):
     assert len(runs) >= 4, "the loops should have run the job every 0.3 s for 3 s"
 
 
+class BrokenPlugin:
+    """A plugin whose hook itself fails."""
+
+    RUANG_PLUGIN_NAME = "broken"
+
+    @hookimpl
+    def ruang_background_jobs(self) -> Sequence[BackgroundJob]:
+        raise ImportError("cannot import name 'tasks' from 'broken'")
+
+
+def test_a_plugin_whose_hook_fails_does_not_stop_the_others(instance, plugin, caplog):
+    app = prepare_test_app(create_app(make_settings(instance),
+                                      extra_plugins=[BrokenPlugin(), plugin]))
+    app.config["TEST_NAME"] = "process-1"
+    try:
+        ran = run_in(app)
+    finally:
+        app.extensions["ruang"].db.dispose()
+    assert {"notify.deliver", "ticker.tick"} <= set(ran)
+    assert "plugin broken failed to list its background jobs" in caplog.text
+
+
+def test_the_loop_survives_database_trouble(instance, caplog):
+    """The lease table vanishes for a while (a restore, a migration): the loop logs it once,
+    keeps going, and runs the job again as soon as the table is back."""
+    plugin = JobsPlugin(interval_s=0.1)
+    app = make_app(instance, plugin, "process-1")
+    db = app.extensions["ruang"].db
+    with db.transaction() as s:
+        s.connection().exec_driver_sql("ALTER TABLE job_leases RENAME TO job_leases_away")
+    scheduler = start_scheduler(app, tick_s=0.02)
+    try:
+        time.sleep(0.5)
+        assert plugin.tick.runs == []
+        with db.transaction() as s:
+            s.connection().exec_driver_sql("ALTER TABLE job_leases_away RENAME TO job_leases")
+        deadline = time.monotonic() + 10
+        while not plugin.tick.runs and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        assert scheduler.stop(timeout=10)
+        db.dispose()
+    assert plugin.tick.runs, "the job should run once the table is back"
+    assert caplog.text.count("the background job loop hit an error") == 1
+
+
 @pytest.mark.postgres
 def test_postgres_claims_once_per_interval(request, instance):
     from core import migrate
