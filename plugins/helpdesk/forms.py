@@ -52,7 +52,7 @@ class FormError(ValueError):
 def _explain(err: Any) -> tuple[str, dict[str, Any]]:
     kind = err["type"]
     ctx = err.get("ctx") or {}
-    if kind == "missing":
+    if kind == "missing" or (kind == "string_too_short" and not err.get("input")):
         return "required", {}
     if kind == "string_too_short":
         return "at least %(n)s characters", {"n": ctx.get("min_length")}
