@@ -132,14 +132,29 @@ def check(notification: Notification) -> Notification:
 
 
 def available_channels() -> dict[str, NotificationChannel]:
-    """The channels of enabled plugins, by name (the first plugin to claim a name wins)."""
+    """The channels of enabled plugins, by name (the first plugin to claim a name wins).
+
+    A plugin whose hook fails is logged and left out: one broken plugin must not make
+    every change that notifies someone fail.
+    """
+    host = ruang().plugins
+    enabled = set(host.enabled_names())
     out: dict[str, NotificationChannel] = {}
-    for plugin, channel in ruang().plugins.collect_by_plugin("ruang_notification_channels"):
-        if channel.name in out:
-            log.warning("notification channel %r of plugin %s is ignored: the name is taken",
-                        channel.name, plugin)
+    for impl in host.all_hook.ruang_notification_channels.get_hookimpls():
+        if impl.plugin_name not in enabled:
             continue
-        out[channel.name] = channel
+        try:
+            channels = list(impl.function() or ())
+        except Exception:
+            log.exception("plugin %s failed to list its notification channels",
+                          impl.plugin_name)
+            continue
+        for channel in channels:
+            if channel.name in out:
+                log.warning("notification channel %r of plugin %s is ignored: the name is "
+                            "taken", channel.name, impl.plugin_name)
+                continue
+            out[channel.name] = channel
     return out
 
 

@@ -447,3 +447,26 @@ def test_hook_ruang_notification_channels(settings, smtp_server):
         assert len(smtp_server.wait_for(1)) >= 1
     finally:
         r.db.dispose()
+
+
+class BrokenChannelsPlugin:
+    RUANG_PLUGIN_NAME = "brokenchannels"
+
+    @hookimpl
+    def ruang_notification_channels(self) -> Sequence[NotificationChannel]:
+        raise ImportError("cannot import name 'Client' from 'sms_vendor'")
+
+
+def test_a_plugin_whose_channel_hook_fails_does_not_block_others(settings, smtp_server,
+                                                                 caplog):
+    app = prepare_test_app(create_app(settings, extra_plugins=[BrokenChannelsPlugin()]))
+    r = app.extensions["ruang"]
+    try:
+        with app.app_context():
+            [message_id] = queue(r.db, note())
+            assert row(r.db, message_id).channel == "email"
+            assert service.deliver_due() == 1
+    finally:
+        r.db.dispose()
+    assert "plugin brokenchannels failed to list its notification channels" in caplog.text
+    assert len(smtp_server.wait_for(1)) == 1
