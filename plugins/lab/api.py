@@ -2,7 +2,7 @@
 
 ``GET /api/v1/lab/labs`` lists the labs with their capacity (working PCs);
 ``GET /api/v1/lab/labs/<code>/busy?start=...&end=...`` lists what holds one lab in a span
-(ISO 8601 times with a zone; at most 92 days). Both need the ``lab.read`` scope.
+(ISO 8601 times with a zone; at most 92 days). Both need the ``labs:read`` scope.
 """
 
 from __future__ import annotations
@@ -88,8 +88,8 @@ def lab_busy(user: Any, code: str) -> BusyOut:
 
 def routes() -> list[ApiRoute]:
     return [
-        ApiRoute("/lab/labs", "GET", list_labs, "lab.read",
+        ApiRoute("/lab/labs", "GET", list_labs, "labs:read",
                  "Labs with their seats and working PCs", response=LabsOut),
-        ApiRoute("/lab/labs/<code>/busy", "GET", lab_busy, "lab.read",
+        ApiRoute("/lab/labs/<code>/busy", "GET", lab_busy, "labs:read",
                  "When a lab is booked, reserved or closed in a span", response=BusyOut),
     ]

@@ -45,7 +45,8 @@ def import_pcs(code: str, xlsx: Path, dry_run: bool) -> None:
 
 
 @lab.command("requests")
-@click.option("--state", type=click.Choice(sorted(LAB_REQUEST.states)), default=None)
+@click.option("--state", type=click.Choice(sorted(str(s) for s in LAB_REQUEST.states)),
+              default=None)
 def list_requests(state: str | None) -> None:
     """List lab requests, newest first."""
     from sqlalchemy import select
