@@ -84,8 +84,8 @@ class ApiRoute:
 
     (``body=`` only when ``body`` is set). It returns one of: an instance of ``response``;
     anything ``response.model_validate`` accepts (a dict, or an object with attributes);
-    a ``(value, status)`` tuple; or ``None`` for ``204 No Content``. Without ``response``
-    a dict or list is sent as it is. To refuse a request, raise
+    a ``(value, status)`` tuple; ``None`` for ``204 No Content``; or a Flask ``Response``,
+    sent as it is (a file download). Without ``response`` a dict or list is sent as it is. To refuse a request, raise
     ``core.api.errors.ApiError(status, error, message)`` or call ``flask.abort``; either
     becomes ``{"error": ..., "message": ...}``. The handler opens its own database
     sessions (``ruang().db``); inside it ``flask_login.current_user`` is the token's user,

@@ -121,6 +121,14 @@ def test_path_parameters_and_handler_errors(client, make_token):
     assert resp.get_json()["message"] == "short and stout"
 
 
+def test_a_handler_bug_is_a_json_500(app, client, make_token):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    resp = client.get("/api/v1/toy/broken", headers=bearer(make_token("yansi", ["results:read"])))
+    assert resp.status_code == 500
+    assert resp.get_json()["error"] == "internal_server_error"
+    assert "not a number" not in resp.get_data(as_text=True)
+
+
 def test_push_roster_without_csrf_and_drop_it(client, make_token, toy):
     secret = make_token("wdm", ["rosters:write"])
     resp = client.post("/api/v1/toy/rosters", json=ROSTER, headers=bearer(secret))

@@ -65,6 +65,8 @@ class ToyApiPlugin:
             ApiRoute("/toy/whoami", "GET", self.whoami, "results:read",
                      "Who the handler thinks is signed in"),
             ApiRoute("/toy/teapot", "GET", self.teapot, "results:read", "Aborts"),
+            ApiRoute("/toy/broken", "GET", self.broken, "results:read",
+                     "Returns what its response model refuses", response=ResultsOut),
         ]
 
     def exam_results(self, user: Any, exam_id: int) -> dict[str, Any]:
@@ -87,6 +89,9 @@ class ToyApiPlugin:
 
     def teapot(self, user: Any) -> None:
         abort(418, description="short and stout")
+
+    def broken(self, user: Any) -> dict[str, Any]:
+        return {"exam_id": "not a number"}
 
 
 def make_app(instance: str | Path, plugin: ToyApiPlugin | None = None) -> Any:
