@@ -298,7 +298,6 @@ def test_jobs_command_lists_jobs_and_their_last_run(instance, apps, plugin, monk
     from core.cli import cli
 
     a, _ = apps
-    run_in(a)
     monkeypatch.setenv("RUANG_INSTANCE", str(instance))
     monkeypatch.setenv("RUANG_ASYNC_MODE", "threading")
     original = app_module.create_app
@@ -310,9 +309,14 @@ def test_jobs_command_lists_jobs_and_their_last_run(instance, apps, plugin, monk
     monkeypatch.setattr(app_module, "create_app", make)
     cli._app = None
     try:
+        ran = CliRunner().invoke(cli, ["jobs", "run"])
+        again = CliRunner().invoke(cli, ["jobs", "run"])
         result = CliRunner().invoke(cli, ["jobs", "list"])
     finally:
         cli._app = None
+    assert ran.exit_code == 0, ran.output
+    assert ran.output.strip() == "ran: notify.deliver, notify.purge, ticker.broken, ticker.tick"
+    assert again.output.strip() == "nothing was due"
     assert result.exit_code == 0, result.output
     lines = {line.split()[0]: line for line in result.output.splitlines()[1:]}
     assert set(lines) >= {"notify.deliver", "notify.purge", "ticker.tick", "ticker.broken"}
