@@ -442,7 +442,7 @@ def as_requester(user: Any, ticket: Ticket) -> RequesterActor:
 
 
 def transition(session: Session, ticket: Ticket, action: str, actor: Any, comment: str = "",
-               *, device_working: bool = False) -> None:
+               *, device_working: bool = False, _merging: bool = False) -> None:
     """Take a workflow action on the ticket, with its effects on service levels.
 
     ``actor`` is staff, :data:`flow.SYSTEM`, or a :class:`RequesterActor` (from
@@ -456,7 +456,7 @@ def transition(session: Session, ticket: Ticket, action: str, actor: Any, commen
     elif actor is not SYSTEM:
         if action == "forward":
             raise TicketError("Forward with a division chosen.", "invalid")
-        if action == "merge":
+        if action == "merge" and not _merging:
             raise TicketError("Merge with the ticket to merge into.", "invalid")
         if not access.may_work(actor, ticket):
             raise TicketError("This ticket belongs to another division.", "forbidden")
@@ -587,7 +587,7 @@ def merge(session: Session, duplicate: Ticket, target: Ticket, actor: Any,
     system_note(session, duplicate, "merged_into", number=target.number)
     system_note(session, target, "merged_from", number=duplicate.number)
     note = comment.strip() or f"Digabung ke {target.number} / merged into {target.number}"
-    transition(session, duplicate, "merge", actor, note)
+    transition(session, duplicate, "merge", actor, note, _merging=True)
     audit(session, "helpdesk.merge", actor=actor, object_type=REF_TYPE, object_id=duplicate.id,
           details={"number": duplicate.number, "into": target.number})
     search.add(session, target.id, search.terms(duplicate.number))

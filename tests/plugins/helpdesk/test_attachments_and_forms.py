@@ -56,7 +56,7 @@ def test_content_is_checked_not_only_the_name():
     for upload, message in bad:
         with pytest.raises(AttachmentError, match=message):
             attachments.check(upload, max_bytes=big)
-    with pytest.raises(AttachmentError, match="more than the limit of 1.0 MB"):
+    with pytest.raises(AttachmentError, match=r"more than the limit of 1\.0 MB"):
         attachments.check(Upload("besar.txt", b"a" * (big + 1)), max_bytes=big)
 
 
