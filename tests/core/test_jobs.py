@@ -315,7 +315,9 @@ def test_jobs_command_lists_jobs_and_their_last_run(instance, apps, plugin, monk
     finally:
         cli._app = None
     assert ran.exit_code == 0, ran.output
-    assert ran.output.strip() == "ran: notify.deliver, notify.purge, ticker.broken, ticker.tick"
+    assert ran.output.startswith("ran: ")
+    assert set(ran.output[5:].strip().split(", ")) >= {
+        "notify.deliver", "notify.purge", "ticker.broken", "ticker.tick"}
     assert again.output.strip() == "nothing was due"
     assert result.exit_code == 0, result.output
     lines = {line.split()[0]: line for line in result.output.splitlines()[1:]}
