@@ -28,15 +28,15 @@ def t(msgid: str, **params: Any) -> str:
 class CertError(ValueError):
     """Something the certification plugin refuses, with a reason a person can act on.
 
-    ``code`` names the kind of refusal for JSON answers and tests (``window_closed``,
-    ``field_closed``, ``duplicate``...); ``status`` is the HTTP status a view answers with.
+    ``kind`` names the refusal for JSON answers and tests (``window_closed``,
+    ``field_closed``, ``duplicate``...); ``http`` is the HTTP status a view answers with.
     """
 
-    def __init__(self, msgid: str, code: str = "invalid", status: int = 400,
+    def __init__(self, msgid: str, kind: str = "invalid", http: int = 400,
                  **params: Any) -> None:
         self.msgid = msgid
-        self.code = code
-        self.status = status
+        self.kind = kind
+        self.http = http
         self.params = params
         super().__init__(msgid % params if params else msgid)
 

@@ -263,6 +263,7 @@ class CertParticipant(Base):
     institution: Mapped[str] = mapped_column(String(200), default="")
     study_programme: Mapped[str] = mapped_column(String(200), default="")
     id_number: Mapped[str] = mapped_column(String(40), default="")  # NIM, NIP or NIK
+    locale: Mapped[str | None] = mapped_column(String(5), default=None)
     email_verified_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -409,6 +410,6 @@ class Certificate(Base):
     revoke_reason: Mapped[str] = mapped_column(Text, default="")
 
 
-MODELS: list[type] = [CertVendor, CertDocument, CertProgramme, CertCost, CertField, CertSession,
-                      CertParticipant, CertToken, CertRegistration, CertPayment, CertAttendance, CertResult,
-                      Certificate]
+MODELS: list[type] = [CertVendor, CertDocument, CertProgramme, CertCost, CertField,
+                      CertSession, CertParticipant, CertToken, CertRegistration, CertPayment,
+                      CertAttendance, CertResult, Certificate]

@@ -1,8 +1,8 @@
 """initial certification tables
 
-Revision ID: 2efd6f3885a2
+Revision ID: 12618b7cae33
 Revises: 
-Create Date: 2026-11-24 13:10:08.869837
+Create Date: 2026-11-24 13:19:27.765278
 """
 from collections.abc import Sequence
 
@@ -12,7 +12,7 @@ from alembic import op
 import core.db
 
 
-revision: str = '2efd6f3885a2'
+revision: str = '12618b7cae33'
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = ('certification',)
 depends_on: str | Sequence[str] | None = None
@@ -29,6 +29,7 @@ def upgrade() -> None:
     sa.Column('institution', sa.String(length=200), nullable=False),
     sa.Column('study_programme', sa.String(length=200), nullable=False),
     sa.Column('id_number', sa.String(length=40), nullable=False),
+    sa.Column('locale', sa.String(length=5), nullable=True),
     sa.Column('email_verified_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cert_participants')),
