@@ -85,11 +85,11 @@ class ApiRoute:
     (``body=`` only when ``body`` is set). It returns one of: an instance of ``response``;
     anything ``response.model_validate`` accepts (a dict, or an object with attributes);
     a ``(value, status)`` tuple; ``None`` for ``204 No Content``; or a Flask ``Response``,
-    sent as it is (a file download). Without ``response`` a dict or list is sent as it is. To refuse a request, raise
-    ``core.api.errors.ApiError(status, error, message)`` or call ``flask.abort``; either
-    becomes ``{"error": ..., "message": ...}``. The handler opens its own database
-    sessions (``ruang().db``); inside it ``flask_login.current_user`` is the token's user,
-    so audit entries name them.
+    sent as it is (a file download). Without ``response`` a dict or list is sent as it is.
+    To refuse a request, raise ``core.api.errors.ApiError(status, error, message)`` or call
+    ``flask.abort``; either becomes ``{"error": ..., "message": ...}``. The handler opens
+    its own database sessions (``ruang().db``); inside it ``flask_login.current_user`` is
+    the token's user, so audit entries name them.
     """
 
     path: str
@@ -236,3 +236,36 @@ class ThirdParty:
     contact: str = ""
     email: str = ""
     source: str = ""
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """An exam one plugin offers another as a knowledge check (a training's pre-test).
+
+    ``ref`` is opaque to the caller and stable (``cbt:exam:12``); ``url`` opens the exam's
+    page for staff, when there is one.
+    """
+
+    ref: str
+    title: str
+    source: str = ""
+    url: str = ""
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AssessmentScore:
+    """One person's result in an :class:`Assessment`, as a percentage of the maximum.
+
+    People are matched by ``identifier`` (NIP or NIM), else by ``email``, else by
+    ``user_id``; fill in what the plugin knows.
+    """
+
+    ref: str
+    score: float
+    identifier: str = ""
+    email: str = ""
+    user_id: int | None = None
+    name: str = ""
+    finished_at: datetime | None = None

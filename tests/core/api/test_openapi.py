@@ -130,9 +130,12 @@ def test_docs_page_lists_endpoints_for_people(guest):
 
 
 def _model(name: str, field: str):
+    from typing import Any
+
     from pydantic import create_model
 
-    return create_model(name, **{field: (int, ...)})
+    fields: dict[str, Any] = {field: (int, ...)}
+    return create_model(name, **fields)
 
 
 class _Plugin:

@@ -34,7 +34,9 @@ def test_staff_create_use_and_revoke_a_token(login, client, db):
     resp = _create(staff, scopes=("profile", "results:read"))
     assert resp.status_code == 200
     assert resp.headers["Cache-Control"] == "no-store"
-    secret = SECRET.search(resp.get_data(as_text=True)).group(1)
+    found = SECRET.search(resp.get_data(as_text=True))
+    assert found, "the new token's secret is on the page"
+    secret = found.group(1)
     assert client.get("/api/v1/me", headers=bearer(secret)).get_json()["username"] == "yansi"
 
     listing = staff.get("/account/tokens").get_data(as_text=True)
