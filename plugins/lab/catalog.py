@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from core.audit.service import record as audit
 from core.rooms import service as rooms
 from core.rooms.models import Device, DeviceStatus, Lab, Seat
-from plugins.lab.errors import N_, LabError
+from plugins.lab.errors import N_, LabError, describe
 from plugins.lab.models import OPEN_REPAIR_STATES, Equipment, LabProfile, Repair, Software
 
 
@@ -67,7 +67,7 @@ class ProfileForm(BaseModel):
     @classmethod
     def _days(cls, value: list[int]) -> list[int]:
         if any(d < 1 or d > 7 for d in value):
-            raise ValueError("days are 1 (Monday) to 7 (Sunday)")
+            raise ValueError(N_("Days are 1 (Monday) to 7 (Sunday)."))
         return sorted(set(value))
 
 
@@ -76,7 +76,8 @@ def save_profile(session: Session, lab: Lab, data: dict[str, Any], actor: Any) -
         form = ProfileForm.model_validate(data)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
-        raise LabError(N_("%(field)s: %(msg)s"), field=str(err["loc"][0]), msg=err["msg"]) from None
+        raise LabError(N_("%(field)s: %(msg)s"), field=str(err["loc"][0]),
+                       msg=describe(err)) from None
     if form.open_until <= form.open_from:
         raise LabError(N_("The lab must close after it opens."))
     prof = profile(session, lab.id, create=True)
@@ -123,7 +124,7 @@ class SoftwareForm(BaseModel):
 def _form_error(exc: ValidationError) -> LabError:
     err = exc.errors(include_url=False)[0]
     return LabError(N_("%(field)s: %(msg)s"), field=".".join(str(p) for p in err["loc"]),
-                    msg=err["msg"])
+                    msg=describe(err))
 
 
 def equipment(session: Session, lab_id: int) -> Sequence[Equipment]:

@@ -24,7 +24,7 @@ from plugins.lab.models import OccurrenceStatus, RepairState, RequestState
 S = RequestState
 
 
-def _t(msgid: str, **params: Any) -> str:
+def _(msgid: str, **params: Any) -> str:
     from flask import has_request_context
 
     if has_request_context():
@@ -37,7 +37,7 @@ def _t(msgid: str, **params: Any) -> str:
 def _checklist_done(session: Session, obj: Any) -> str | None:
     open_items = [i.label for i in obj.checklist if not i.done]
     if open_items:
-        return _t("the preparation checklist still has open items: %(items)s",
+        return _("the preparation checklist still has open items: %(items)s",
                   items=", ".join(open_items))
     return None
 
@@ -48,20 +48,20 @@ def _upcoming(obj: Any) -> list[Any]:
 
 def _has_upcoming(session: Session, obj: Any) -> str | None:
     if not _upcoming(obj):
-        return _t("no week of this booking is left; finish it instead")
+        return _("no week of this booking is left; finish it instead")
     return None
 
 
 def _none_upcoming(session: Session, obj: Any) -> str | None:
     left = _upcoming(obj)
     if left:
-        return _t("%(n)d booked session(s) are still to come; check out instead", n=len(left))
+        return _("%(n)d booked session(s) are still to come; check out instead", n=len(left))
     return None
 
 
 def _has_assignee(session: Session, obj: Any) -> str | None:
     if obj.assignee_id is None:
-        return _t("choose the staff member who prepares the lab first")
+        return _("choose the staff member who prepares the lab first")
     return None
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from core.audit.service import record as audit
 from core.rooms import service as rooms
 from core.rooms.models import DeviceStatus, Lab
-from plugins.lab.errors import N_, LabError
+from plugins.lab.errors import N_, LabError, describe
 
 MAX_ROWS = 2000
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -73,7 +73,7 @@ class PcRow(BaseModel):
             return None
         word = str(value).strip().lower()
         if word not in STATUS_WORDS:
-            raise ValueError("use working, faulty or in_repair (baik, rusak, diperbaiki)")
+            raise ValueError(N_("Use working, faulty or in_repair (baik, rusak, diperbaiki)."))
         return STATUS_WORDS[word]
 
 
@@ -104,7 +104,7 @@ class ImportReport:
         return sum(1 for r in self.rows if r.outcome == outcome)
 
 
-def _t(msgid: str, **params: Any) -> str:
+def _(msgid: str, **params: Any) -> str:
     from flask import has_request_context
 
     if has_request_context():
@@ -165,26 +165,26 @@ def import_pcs(session: Session, lab: Lab, stream: IO[bytes], actor: Any, *,
             err = exc.errors(include_url=False)[0]
             column = str(err["loc"][0]) if err["loc"] else "?"
             report.rows.append(RowResult(line, seat_text, asset_text, "error",
-                                         f"{column}: {err['msg'].removeprefix('Value error, ')}"))
+                                         f"{column}: {describe(err)}"))
             continue
         if row.seat in seen_seats:
-            report.rows.append(RowResult(line, row.seat, row.asset_number, "error", _t(
+            report.rows.append(RowResult(line, row.seat, row.asset_number, "error", _(
                 "seat %(seat)s is already on line %(line)d", seat=row.seat,
                 line=seen_seats[row.seat])))
             continue
         if row.asset_number in seen_assets:
-            report.rows.append(RowResult(line, row.seat, row.asset_number, "error", _t(
+            report.rows.append(RowResult(line, row.seat, row.asset_number, "error", _(
                 "asset number %(asset)s is already on line %(line)d", asset=row.asset_number,
                 line=seen_assets[row.asset_number])))
             continue
         seat = rooms.seat_by_label(session, lab.id, row.seat)
         if seat is None or seat.row > lab.rows or seat.col > lab.cols:
-            report.rows.append(RowResult(line, row.seat, row.asset_number, "error", _t(
+            report.rows.append(RowResult(line, row.seat, row.asset_number, "error", _(
                 "lab %(lab)s has no seat %(seat)s (its grid is %(rows)d rows x %(cols)d "
                 "columns)", lab=lab.code, seat=row.seat, rows=lab.rows, cols=lab.cols)))
             continue
         if not seat.active:
-            report.rows.append(RowResult(line, row.seat, row.asset_number, "error", _t(
+            report.rows.append(RowResult(line, row.seat, row.asset_number, "error", _(
                 "seat %(seat)s is switched off in the seat map", seat=row.seat)))
             continue
         seen_seats[row.seat] = line
@@ -198,7 +198,7 @@ def import_pcs(session: Session, lab: Lab, stream: IO[bytes], actor: Any, *,
                                            hostname=row.hostname, notes=row.notes, actor=actor)
                 if row.status is not None and row.status.value != device.status:
                     rooms.set_device_status(session, device, row.status.value, actor=actor,
-                                            reason=_t("imported from a sheet"))
+                                            reason=_("imported from a sheet"))
         except rooms.RoomError as exc:
             report.rows.append(RowResult(line, row.seat, row.asset_number, "error", str(exc)))
             continue

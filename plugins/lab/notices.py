@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from core.accounts.models import User
 from core.contracts import Notification
 from plugins.lab import people
+from plugins.lab.errors import N_
 from plugins.lab.models import LabRequest, Occurrence, Repair
 from plugins.lab.timeslots import local
 
@@ -125,42 +126,42 @@ def _staff_note(users: Iterable[User | None], req: LabRequest, subject_id: str, 
 
 def submitted(session: Session, req: LabRequest, lab: str, skipped: int) -> list[Notification]:
     notes = _requester_note(
-        session, req, "Lab request %(number)s received",
-        "Your request %(number)s to use %(lab)s (%(purpose)s, %(when)s) has been received "
-        "and waits for the approval of Ka. BPTI.\n\nFollow it at %(url)s",
+        session, req, N_("Lab request %(number)s received"),
+        N_("Your request %(number)s to use %(lab)s (%(purpose)s, %(when)s) has been received "
+        "and waits for the approval of Ka. BPTI.\n\nFollow it at %(url)s"),
         "lab.submitted", lab=lab)
     extra = ""
     if skipped:
         extra = _(" (%(n)d session(s) left out: the lab is taken then)", n=skipped)
     notes += _staff_note(
-        people.heads(session), req, "New lab request %(number)s to approve",
-        "%(requester)s asks to use %(lab)s for %(purpose)s, %(when)s%(extra)s.\n\n"
-        "Approve or reject it at %(url)s",
+        people.heads(session), req, N_("New lab request %(number)s to approve"),
+        N_("%(requester)s asks to use %(lab)s for %(purpose)s, %(when)s%(extra)s.\n\n"
+        "Approve or reject it at %(url)s"),
         "lab.to_approve", lab=lab, extra=extra)
     return notes
 
 
 def approved(session: Session, req: LabRequest, lab: str) -> list[Notification]:
     return _requester_note(
-        session, req, "Lab request %(number)s approved",
-        "Ka. BPTI approved your request %(number)s: %(lab)s is booked for %(purpose)s, "
-        "%(when)s. BPTI staff will prepare the lab.\n\nDetails: %(url)s",
+        session, req, N_("Lab request %(number)s approved"),
+        N_("Ka. BPTI approved your request %(number)s: %(lab)s is booked for %(purpose)s, "
+        "%(when)s. BPTI staff will prepare the lab.\n\nDetails: %(url)s"),
         "lab.approved", lab=lab)
 
 
 def rejected(session: Session, req: LabRequest, lab: str, reason: str) -> list[Notification]:
     return _requester_note(
-        session, req, "Lab request %(number)s rejected",
-        "Ka. BPTI could not approve your request %(number)s for %(lab)s (%(when)s).\n"
-        "Reason: %(reason)s\n\nDetails: %(url)s",
+        session, req, N_("Lab request %(number)s rejected"),
+        N_("Ka. BPTI could not approve your request %(number)s for %(lab)s (%(when)s).\n"
+        "Reason: %(reason)s\n\nDetails: %(url)s"),
         "lab.rejected", lab=lab, reason=reason)
 
 
 def delegated(session: Session, req: LabRequest, lab: str) -> list[Notification]:
     return _staff_note(
-        [people.kabag_yansi(session)], req, "Prepare %(lab)s for %(number)s",
-        "Ka. BPTI delegated lab request %(number)s to you: %(lab)s for %(purpose)s "
-        "(%(requester)s), %(when)s.\nAssign the preparation to a staff member at %(url)s",
+        [people.kabag_yansi(session)], req, N_("Prepare %(lab)s for %(number)s"),
+        N_("Ka. BPTI delegated lab request %(number)s to you: %(lab)s for %(purpose)s "
+        "(%(requester)s), %(when)s.\nAssign the preparation to a staff member at %(url)s"),
         "lab.delegated", lab=lab)
 
 
@@ -169,21 +170,21 @@ def assigned(session: Session, req: LabRequest, lab: str) -> list[Notification]:
     assignees += [people.user(session, i.assignee_id) for i in req.checklist]
     items = "\n".join(f"- {i.label}" for i in req.checklist)
     return _staff_note(
-        assignees, req, "Preparation of %(lab)s for %(number)s",
-        "You prepare %(lab)s for %(purpose)s (%(requester)s), %(when)s.\n"
-        "Checklist:\n%(items)s\n\nTick the items at %(url)s",
+        assignees, req, N_("Preparation of %(lab)s for %(number)s"),
+        N_("You prepare %(lab)s for %(purpose)s (%(requester)s), %(when)s.\n"
+        "Checklist:\n%(items)s\n\nTick the items at %(url)s"),
         "lab.assigned", lab=lab, items=items)
 
 
 def ready(session: Session, req: LabRequest, lab: str) -> list[Notification]:
     notes = _requester_note(
-        session, req, "%(lab)s is ready for %(number)s",
-        "BPTI has prepared %(lab)s for %(purpose)s, %(when)s. Please come to the lab on "
-        "time; BPTI staff will check you in.\n\nDetails: %(url)s",
+        session, req, N_("%(lab)s is ready for %(number)s"),
+        N_("BPTI has prepared %(lab)s for %(purpose)s, %(when)s. Please come to the lab on "
+        "time; BPTI staff will check you in.\n\nDetails: %(url)s"),
         "lab.ready", lab=lab)
     notes += _staff_note(
-        [people.kabag_yansi(session)], req, "%(lab)s is ready for %(number)s",
-        "The preparation of %(lab)s for %(number)s (%(purpose)s, %(when)s) is complete.",
+        [people.kabag_yansi(session)], req, N_("%(lab)s is ready for %(number)s"),
+        N_("The preparation of %(lab)s for %(number)s (%(purpose)s, %(when)s) is complete."),
         "lab.ready_staff", lab=lab)
     return notes
 
@@ -193,18 +194,18 @@ def cancelled(session: Session, req: LabRequest, lab: str, reason: str,
     notes = []
     if getattr(actor, "id", None) != req.requester_id:
         notes += _requester_note(
-            session, req, "Lab request %(number)s cancelled",
-            "Your request %(number)s for %(lab)s (%(when)s) was cancelled.\n"
-            "Reason: %(reason)s\n\nDetails: %(url)s",
+            session, req, N_("Lab request %(number)s cancelled"),
+            N_("Your request %(number)s for %(lab)s (%(when)s) was cancelled.\n"
+            "Reason: %(reason)s\n\nDetails: %(url)s"),
             "lab.cancelled", lab=lab, reason=reason)
     involved = [people.user(session, req.coordinator_id), people.user(session, req.assignee_id)]
     if was != "submitted":
         involved += list(people.heads(session))
     involved = [u for u in involved if u is not None and u.id != getattr(actor, "id", None)]
     notes += _staff_note(
-        involved, req, "Lab request %(number)s cancelled",
-        "Lab request %(number)s (%(lab)s, %(purpose)s, %(when)s) was cancelled; the lab is "
-        "free again.\nReason: %(reason)s",
+        involved, req, N_("Lab request %(number)s cancelled"),
+        N_("Lab request %(number)s (%(lab)s, %(purpose)s, %(when)s) was cancelled; the lab is "
+        "free again.\nReason: %(reason)s"),
         "lab.cancelled_staff", lab=lab, reason=reason)
     return notes
 
@@ -213,22 +214,22 @@ def occurrence_cancelled(session: Session, req: LabRequest, occ: Occurrence, lab
                          reason: str) -> list[Notification]:
     day = local(occ.starts_at).strftime("%d-%m-%Y %H:%M")
     return _requester_note(
-        session, req, "One session of %(number)s cancelled",
-        "The session of %(day)s of your booking %(number)s (%(lab)s) was cancelled.\n"
-        "Reason: %(reason)s\n\nDetails: %(url)s",
+        session, req, N_("One session of %(number)s cancelled"),
+        N_("The session of %(day)s of your booking %(number)s (%(lab)s) was cancelled.\n"
+        "Reason: %(reason)s\n\nDetails: %(url)s"),
         "lab.occurrence_cancelled", lab=lab, day=day, reason=reason)
 
 
 def reminder(session: Session, req: LabRequest, occ: Occurrence, lab: str) -> list[Notification]:
     day = local(occ.starts_at).strftime("%d-%m-%Y %H:%M")
     notes = _requester_note(
-        session, req, "Reminder: %(lab)s on %(day)s",
-        "Reminder: %(lab)s is booked for you on %(day)s (%(purpose)s, %(number)s).\n\n"
-        "Details: %(url)s",
+        session, req, N_("Reminder: %(lab)s on %(day)s"),
+        N_("Reminder: %(lab)s is booked for you on %(day)s (%(purpose)s, %(number)s).\n\n"
+        "Details: %(url)s"),
         "lab.reminder", lab=lab, day=day)
     notes += _staff_note(
-        [people.user(session, req.assignee_id)], req, "Reminder: %(lab)s on %(day)s",
-        "%(lab)s is booked on %(day)s for %(purpose)s (%(requester)s, %(number)s).",
+        [people.user(session, req.assignee_id)], req, N_("Reminder: %(lab)s on %(day)s"),
+        N_("%(lab)s is booked on %(day)s for %(purpose)s (%(requester)s, %(number)s)."),
         "lab.reminder_staff", lab=lab, day=day)
     return notes
 
@@ -237,9 +238,9 @@ def checked_out(session: Session, req: LabRequest, occ: Occurrence,
                 lab: str) -> list[Notification]:
     day = local(occ.starts_at).strftime("%d-%m-%Y")
     return _requester_note(
-        session, req, "Thank you for using %(lab)s",
-        "Your session of %(day)s in %(lab)s (%(number)s) is checked out. "
-        "Thank you for using the ICT lab.\n\nDetails: %(url)s",
+        session, req, N_("Thank you for using %(lab)s"),
+        N_("Your session of %(day)s in %(lab)s (%(number)s) is checked out. "
+        "Thank you for using the ICT lab.\n\nDetails: %(url)s"),
         "lab.checked_out", lab=lab, day=day)
 
 

@@ -34,7 +34,7 @@ from core.rooms import service as rooms
 from core.rooms.models import Lab
 from core.workflow.engine import WorkflowError
 from plugins.lab import catalog, holds, notices, people
-from plugins.lab.errors import N_, LabError, SlotTaken
+from plugins.lab.errors import N_, LabError, SlotTaken, describe
 from plugins.lab.flows import LAB_REQUEST
 from plugins.lab.models import (
     Channel,
@@ -86,9 +86,9 @@ class RequestForm(BaseModel):
     @model_validator(mode="after")
     def _times(self) -> RequestForm:
         if self.end_time <= self.start_time:
-            raise ValueError("the end time must be after the start time")
+            raise ValueError(N_("The end time must be after the start time."))
         if self.weekly and self.last_day is None:
-            raise ValueError("a weekly booking needs the date of its last week")
+            raise ValueError(N_("A weekly booking needs the date of its last week."))
         if not self.weekly:
             self.last_day = self.first_day
             self.skip_days = []
@@ -131,7 +131,7 @@ def parse_form(data: dict[str, Any], *, letter: bool = False) -> RequestForm:
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         name = str(err["loc"][0]) if err["loc"] else ""
-        message = err["msg"].removeprefix("Value error, ")
+        message = describe(err)
         if name in FIELD_NAMES:
             raise LabError(N_("%(field)s: %(msg)s"), field=_label(FIELD_NAMES[name]),
                            msg=message) from None
@@ -187,7 +187,7 @@ class Availability:
         return not self.problems and bool(self.free_slots)
 
 
-def _t(msgid: str, **params: Any) -> str:
+def _(msgid: str, **params: Any) -> str:
     from flask import has_request_context
 
     if has_request_context():
@@ -248,28 +248,28 @@ def check(session: Session, form: RequestForm, *, channel: Channel = Channel.POR
     working = len(rooms.working_seats(session, lab.id))
     result = Availability(lab=lab, slots=[], working_seats=working)
     if not lab.active:
-        result.problems.append(_t("Lab %(code)s is not in use.", code=lab.code))
+        result.problems.append(_("Lab %(code)s is not in use.", code=lab.code))
     if channel == Channel.PORTAL and not prof.bookable:
-        result.problems.append(_t("Lab %(code)s cannot be booked through the portal; "
+        result.problems.append(_("Lab %(code)s cannot be booked through the portal; "
                                   "write to Ka. BPTI.", code=lab.code))
     if form.participants > working:
-        result.problems.append(_t(
+        result.problems.append(_(
             "%(lab)s has %(working)d working PCs; %(asked)d users were asked for.",
             lab=lab.code, working=working, asked=form.participants))
     if form.start_time < prof.open_from or form.end_time > prof.open_until:
-        result.problems.append(_t("%(lab)s is open from %(open)s to %(close)s.", lab=lab.code,
+        result.problems.append(_("%(lab)s is open from %(open)s to %(close)s.", lab=lab.code,
                                   open=prof.open_from.strftime("%H:%M"),
                                   close=prof.open_until.strftime("%H:%M")))
     weekday = str(form.first_day.isoweekday())
     if weekday not in prof.open_days:
-        result.problems.append(_t("%(lab)s is closed on that day of the week.", lab=lab.code))
+        result.problems.append(_("%(lab)s is closed on that day of the week.", lab=lab.code))
     moment = now or utcnow()
     if slots[0].start <= moment:
-        result.problems.append(_t("The first session must be in the future."))
+        result.problems.append(_("The first session must be in the future."))
     elif channel == Channel.PORTAL:
         notice = int(setting(session, "lab.min_notice_hours"))
         if slots[0].start < moment + timedelta(hours=notice):
-            result.problems.append(_t("Ask at least %(hours)d hours ahead; for a sooner date "
+            result.problems.append(_("Ask at least %(hours)d hours ahead; for a sooner date "
                                       "contact BPTI (YANSI).", hours=notice))
     for slot in slots:
         result.slots.append(SlotCheck(
@@ -278,17 +278,17 @@ def check(session: Session, form: RequestForm, *, channel: Channel = Channel.POR
             pending=_pending_overlaps(session, lab.id, slot),
         ))
     if not result.free_slots:
-        result.problems.append(_t("The lab is taken at every asked time."))
+        result.problems.append(_("The lab is taken at every asked time."))
     elif result.taken_slots:
-        result.warnings.append(_t(
+        result.warnings.append(_(
             "%(n)d of the %(total)d sessions clash with existing bookings and will be left out.",
             n=len(result.taken_slots), total=len(result.slots)))
     if any(s.pending for s in result.slots):
-        result.warnings.append(_t("Another request for this time is waiting for approval; "
+        result.warnings.append(_("Another request for this time is waiting for approval; "
                                   "the first one approved gets the lab."))
     missing = catalog.missing_software(session, lab.id, _software_list(form.software_needed))
     if missing:
-        result.warnings.append(_t("Not installed in this lab yet (BPTI will install it if it "
+        result.warnings.append(_("Not installed in this lab yet (BPTI will install it if it "
                                   "can): %(names)s", names=", ".join(missing)))
     return result
 
@@ -411,7 +411,7 @@ def approve(session: Session, req: LabRequest, actor: Any, *, comment: str = "",
     failures: list[tuple[Occurrence, str]] = []
     for occ in asked:
         if occ.starts_at <= utcnow():
-            failures.append((occ, _t("this session has already started")))
+            failures.append((occ, _("this session has already started")))
             continue
         foreign = foreign_busy(session, lab.id, occ.starts_at, occ.ends_at)
         if foreign:
@@ -472,7 +472,7 @@ def default_checklist(session: Session, req: LabRequest) -> list[str]:
     requested program the lab does not have yet."""
     items = [str(i) for i in setting(session, "lab.checklist")]
     for name in catalog.missing_software(session, req.lab_id, req.software_list):
-        items.append(_t("Install %(name)s", name=name))
+        items.append(_("Install %(name)s", name=name))
     return items
 
 

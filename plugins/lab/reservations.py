@@ -34,7 +34,7 @@ SHOWN_STATUSES = (OccurrenceStatus.BOOKED.value, OccurrenceStatus.CHECKED_IN.val
                   OccurrenceStatus.DONE.value)
 
 
-def _t(msgid: str, **params: Any) -> str:
+def _(msgid: str, **params: Any) -> str:
     from flask import has_request_context
 
     if has_request_context():
@@ -55,21 +55,21 @@ def reserve(session: Session, request: RoomRequest) -> RoomReservation:
     earlier reservation (a rescheduled session) instead of clashing with it.
     """
     if request.start.tzinfo is None or request.end.tzinfo is None:
-        return _refuse(_t("The start and end times need a time zone."))
+        return _refuse(_("The start and end times need a time zone."))
     if request.end <= request.start:
-        return _refuse(_t("The reservation must end after it starts."))
+        return _refuse(_("The reservation must end after it starts."))
     lab = session.get(Lab, request.lab_id)
     if lab is None:
-        return _refuse(_t("Lab %(id)s does not exist.", id=request.lab_id))
+        return _refuse(_("Lab %(id)s does not exist.", id=request.lab_id))
     if not lab.active:
-        return _refuse(_t("Lab %(code)s is not in use (inactive).", code=lab.code))
+        return _refuse(_("Lab %(code)s is not in use (inactive).", code=lab.code))
     if request.seats is not None and request.seats < 1:
-        return _refuse(_t("Ask for at least one seat."))
+        return _refuse(_("Ask for at least one seat."))
     working = len(rooms.working_seats(session, lab.id))
     needed = request.seats or 1
     if needed > working:
         counts = rooms.lab_counts(session, lab.id)
-        return _refuse(_t(
+        return _refuse(_(
             "Lab %(code)s has %(working)d working PCs (%(broken)d faulty or in repair); "
             "%(needed)d seats were asked for.", code=lab.code, working=working,
             broken=counts.get("not_working", 0), needed=needed))
@@ -87,7 +87,7 @@ def reserve(session: Session, request: RoomRequest) -> RoomReservation:
     clashes += [c for c in foreign_busy(session, lab.id, request.start, request.end,
                                         exclude_source=request.source)]
     if clashes:
-        return _refuse(_t("Lab %(code)s is taken at that time: %(what)s.", code=lab.code,
+        return _refuse(_("Lab %(code)s is taken at that time: %(what)s.", code=lab.code,
                           what="; ".join(clashes)), tuple(clashes))
     try:
         # The move is one step: if the new time is lost to a racing writer, the earlier
@@ -137,7 +137,7 @@ def _hold_item(hold: Hold) -> CalendarItem:
     source = "lab" if hold.kind != HoldKind.RESERVATION else hold.source
     title = hold.title or hold.reference
     if hold.kind == HoldKind.BLOCK:
-        title = _t("Closed: %(why)s", why=hold.title)
+        title = _("Closed: %(why)s", why=hold.title)
     return CalendarItem(uid=f"lab-hold-{hold.id}", title=title, start=hold.starts_at,
                         end=hold.ends_at, source=source, lab_id=hold.lab_id)
 
@@ -154,7 +154,7 @@ def calendar_items(session: Session, start: datetime, end: datetime, user: Any,
     items = []
     for occ, req in session.execute(stmt):
         title = f"{req.purpose} ({req.requester_unit or req.requester_name})" if detailed \
-            else _t("Lab booked")
+            else _("Lab booked")
         items.append(CalendarItem(uid=f"lab-occ-{occ.id}", title=title, start=occ.starts_at,
                                   end=occ.ends_at, source="lab", lab_id=occ.lab_id,
                                   url=f"/lab/requests/{req.id}" if detailed else ""))

@@ -108,3 +108,12 @@ def test_api_lists_labs_and_busy_spans(app, db, client):
     assert bad.status_code == 422
     assert client.get("/api/v1/lab/labs/NOPE/busy", headers=headers, query_string={
         "start": "2020-01-01T00:00:00Z", "end": "2020-01-02T00:00:00Z"}).status_code == 404
+
+
+def test_indonesian_by_default_english_on_request(login):
+    pemohon = login("pemohon")
+    page = pemohon.get("/lab/request").get_data(as_text=True)
+    assert "Cek ketersediaan" in page and "Ajukan permohonan" in page
+    pemohon.client.set_cookie("ruang_lang", "en")
+    english = pemohon.get("/lab/request").get_data(as_text=True)
+    assert "Check availability" in english and "Submit request" in english

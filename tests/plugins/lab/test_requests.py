@@ -212,15 +212,19 @@ def test_bad_requests_are_refused_with_a_reason_and_store_nothing(login, db):
     with db.session() as s:
         before = len(s.scalars(select(LabRequest)).all())
         working = len(rooms.working_seats(s, lab2.id))
+    # The UI speaks Indonesian by default; each refusal names the field or the reason.
     cases = [
-        (form(lab2.id, monday(63).isoformat(), participants=working + 1), "working PCs"),
-        (form(lab2.id, monday(63).isoformat(), start_time="10:00", end_time="09:00"), "end time"),
-        (form(lab2.id, monday(63).isoformat(), start_time="05:00"), "open from"),
-        (form(lab2.id, monday(63).isoformat(), purpose="x"), "Purpose"),
-        (form(lab2.id, "2020-01-06"), "future"),
-        (form(lab2.id, monday(63).isoformat(), weekly="on"), "last week"),
+        (form(lab2.id, monday(63).isoformat(), participants=working + 1), "PC yang berfungsi"),
+        (form(lab2.id, monday(63).isoformat(), start_time="10:00", end_time="09:00"),
+         "Jam selesai harus setelah jam mulai"),
+        (form(lab2.id, monday(63).isoformat(), start_time="05:00"), "buka pukul"),
+        (form(lab2.id, monday(63).isoformat(), purpose="x"), "Keperluan: terlalu pendek"),
+        (form(lab2.id, monday(63).isoformat(), participants="banyak"),
+         "Jumlah pengguna: harus bilangan bulat"),
+        (form(lab2.id, "2020-01-06"), "masa mendatang"),
+        (form(lab2.id, monday(63).isoformat(), weekly="on"), "minggu terakhir"),
         (form(lab2.id, monday(63).isoformat(), weekly="on",
-              last_day=(monday(63) + timedelta(weeks=40)).isoformat()), "26 weeks"),
+              last_day=(monday(63) + timedelta(weeks=40)).isoformat()), "26 minggu"),
     ]
     for values, reason in cases:
         answer = pemohon.post("/lab/request", {**values, "action": "submit"})
