@@ -39,6 +39,11 @@ def ruang_cli_commands() -> Sequence[Any]:
 
 
 @hookimpl
+def ruang_translations() -> str:
+    return str(HERE / "translations")
+
+
+@hookimpl
 def ruang_permissions() -> Sequence[Permission]:
     return [
         Permission("cbt.view", "Open the CBT pages",
@@ -51,6 +56,14 @@ def ruang_permissions() -> Sequence[Permission]:
 
 @hookimpl
 def ruang_menu_items(user: Any) -> Sequence[MenuItem]:
+    from flask_babel import gettext as _
+
     from core.accounts.access import can
 
-    return [MenuItem("CBT", "cbt.index", order=20)] if can(user, "cbt.view") else []
+    if not can(user, "cbt.view"):
+        return []
+    items = [MenuItem("CBT", "cbt.index", order=20)]
+    if can(user, "cbt.author"):
+        items.append(MenuItem(_("Question banks"), "cbt.bank_list", order=21))
+        items.append(MenuItem(_("Exams"), "cbt.exam_list", order=22))
+    return items

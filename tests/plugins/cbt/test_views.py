@@ -117,7 +117,9 @@ def test_import_shows_a_dry_run_then_imports_the_good_items(staff, db):
     assert rows[:8] == ["4", "6", "8", "10", "12", "14", "18", "20"]
     with db.session() as session:
         assert service.list_items(session, bank) == []
-    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    found = re.search(r'name="token" value="([^"]+)"', page)
+    assert found is not None
+    token = found.group(1)
     resp = staff.post(f"/cbt/banks/{bank.id}/import", {"token": token})
     assert resp.status_code == 302
     with db.session() as session:
@@ -144,6 +146,7 @@ def test_an_exam_is_built_published_and_gets_candidates_and_cards(staff, db):
     assert resp.status_code == 302
     with db.session() as session:
         exam = exams.exam_by_code(session, "UTS-1")
+        assert exam is not None
         cat_id = service.categories(session, session.get(Bank, bank.id))[0].id
     url = f"/cbt/exams/{exam.id}"
     staff.post(url, {"action": "section", "title": "Bagian A"})
@@ -172,10 +175,20 @@ def test_an_exam_is_built_published_and_gets_candidates_and_cards(staff, db):
     page = staff.post(f"/cbt/exams/{exam.id}/candidates",
                       {"file": (io.BytesIO(roster.encode()), "peserta.csv")},
                       content_type="multipart/form-data").get_data(as_text=True)
-    assert "NIM is empty" in page and "2 candidate(s) added." in page
+    assert "NIM is empty" in page and "2 peserta ditambahkan." in page
     cards = staff.post(f"/cbt/exams/{exam.id}/cards", {})
     assert cards.mimetype == "application/pdf"
     text = PdfReader(io.BytesIO(cards.data)).pages[0].extract_text()
     assert "UTS-1-0001" in text and "Budi" in text
     again = staff.post(f"/cbt/exams/{exam.id}/cards", {}, follow_redirects=True)
-    assert "already has a login card" in again.get_data(as_text=True)
+    assert "sudah memiliki kartu login" in again.get_data(as_text=True)
+
+
+def test_pages_speak_indonesian_by_default(staff, db):
+    bank = _bank(db)
+    page = staff.get("/cbt/banks").get_data(as_text=True)
+    assert "Bank soal" in page and "Buat bank soal" in page
+    page = staff.get(f"/cbt/banks/{bank.id}/items/new").get_data(as_text=True)
+    assert "Pratinjau seperti yang dilihat peserta" in page and "Pilihan ganda kompleks" in page
+    page = staff.get("/cbt/exams").get_data(as_text=True)
+    assert "Buat ujian" in page
