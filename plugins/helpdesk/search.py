@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, insert, select
 from sqlalchemy.orm import Session
@@ -55,7 +56,7 @@ def terms(text: str) -> set[str]:
     return out
 
 
-def ticket_terms(ticket: Ticket) -> set[str]:
+def ticket_terms(ticket: Any) -> set[str]:
     found = terms(" ".join([ticket.number, ticket.subject, ticket.description,
                             ticket.requester_name, ticket.requester_email,
                             ticket.requester_unit]))
@@ -90,14 +91,16 @@ def index_ticket(session: Session, ticket: Ticket) -> None:
     add(session, ticket.id, words)
 
 
-def reindex(session: Session, batch: int = 1000) -> int:
+def reindex(session: Session, batch: int = 5000) -> int:
     """Rebuild the whole index; returns how many tickets were indexed."""
     session.execute(delete(SearchTerm))
     done = 0
     last = 0
     while True:
-        tickets = session.scalars(select(Ticket).where(Ticket.id > last)
-                                  .order_by(Ticket.id).limit(batch)).all()
+        tickets = session.execute(select(
+            Ticket.id, Ticket.number, Ticket.subject, Ticket.description, Ticket.requester_name,
+            Ticket.requester_email, Ticket.requester_unit, Ticket.requester_phone)
+            .where(Ticket.id > last).order_by(Ticket.id).limit(batch)).all()
         if not tickets:
             return done
         ids = [t.id for t in tickets]
@@ -112,7 +115,10 @@ def reindex(session: Session, batch: int = 1000) -> int:
                 words |= terms(body)
             rows.extend({"term": w, "ticket_id": t.id} for w in words)
         if rows:
-            session.execute(insert(SearchTerm), rows)
+            # Core insert (not ORM), in index order: a rebuild writes millions of rows, and
+            # sorted keys fill the index's pages one after another.
+            rows.sort(key=lambda row: (row["term"], row["ticket_id"]))
+            session.execute(SearchTerm.__table__.insert(), rows)
         done += len(tickets)
         last = ids[-1]
 

@@ -36,7 +36,7 @@ def test_hook_ruang_file_complaint(app, login):
     assert (t.lab_id, t.seat_id, t.device_id) == (lab.id, seat.id, device.id)
     assert (t.channel, t.priority, t.source, t.source_ref) == ("system", "urgent", "cbt",
                                                               "cbt_session:12")
-    _lab, _seat_, device = _seat(app, "LAB-1", "A3")
+    device = _seat(app, "LAB-1", "A3")[2]
     assert device.status == "faulty"
     page = login("yansi").get(f"/helpdesk/desk/t/{number}").get_data(as_text=True)
     assert "LAB-1" in page and "A3" in page and "Diajukan oleh cbt (cbt_session:12)" in page
