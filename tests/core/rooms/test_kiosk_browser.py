@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from core.rooms import kiosks, service
 from tests.conftest import DEMO_PASSWORDS
@@ -45,8 +46,8 @@ def test_a_lab_pc_enrols_waits_online_and_is_sent_back_when_revoked(live_server,
     assert page.locator("h1").inner_text() == "Daftarkan komputer ini"
     page.fill("#code-input", "ZZZZZZ" if code != "ZZZZZZ" else "YYYYYY")
     page.click("#code-submit")
-    page.wait_for_function(
-        "document.getElementById('enrol-error').textContent.includes('tidak berlaku')")
+    # (Not wait_for_function: the page's CSP forbids the eval it uses.)
+    expect(page.locator("#enrol-error")).to_contain_text("tidak berlaku")
     page.fill("#code-input", code.lower())
     page.click("#code-submit")
     page.wait_for_selector("#seat-grid .seat")

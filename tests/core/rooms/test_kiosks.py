@@ -84,7 +84,7 @@ def test_a_seat_label_can_be_typed_instead_of_picked(app, db, guest, lab1):
     assert done.json["kiosk"]["seat"]["label"] == "E8"
     missing = _enrol(guest, code, seat="F1")
     assert missing.status_code == 400
-    assert missing.json["message"] == "Lab LAB-1 tidak punya kursi F1."
+    assert missing.json["message"] == "Lab LAB-1 tidak memiliki kursi F1."
 
 
 def test_enrolling_a_seat_again_revokes_the_previous_kiosk(app, db, guest, login, lab1):
