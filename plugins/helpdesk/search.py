@@ -13,12 +13,14 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, insert, select
+from sqlalchemy import ColumnElement, Table, and_, delete, insert, select
 from sqlalchemy.orm import Session
 
+from core.db import Base
 from plugins.helpdesk.models import SearchTerm, Ticket, TicketMessage
 
 MAX_TERM = 40
+TERMS = Table(SearchTerm.__tablename__, Base.metadata)
 MAX_TERMS_PER_TEXT = 400
 _WORD = re.compile(r"[0-9a-z@._+-]+")
 
@@ -118,7 +120,7 @@ def reindex(session: Session, batch: int = 5000) -> int:
             # Core insert (not ORM), in index order: a rebuild writes millions of rows, and
             # sorted keys fill the index's pages one after another.
             rows.sort(key=lambda row: (row["term"], row["ticket_id"]))
-            session.execute(SearchTerm.__table__.insert(), rows)
+            session.execute(insert(TERMS), rows)
         done += len(tickets)
         last = ids[-1]
 
