@@ -18,10 +18,11 @@ from core.notify.models import STATUSES
 bp = Blueprint("notify", __name__, template_folder="templates")
 
 
-def _local(moment: datetime | None) -> str:
+def _local(moment: datetime | None) -> datetime | None:
+    """A stored UTC time on the instance's wall clock, for display."""
     if moment is None:
-        return "-"
-    return moment.astimezone(ZoneInfo(ruang().settings.timezone)).strftime("%Y-%m-%d %H:%M:%S")
+        return None
+    return moment.astimezone(ZoneInfo(ruang().settings.timezone))
 
 
 @bp.route("/admin/outbox")
@@ -34,7 +35,7 @@ def outbox() -> str:
         rows = service.messages(session, status, limit=200)
         counts = service.counts(session)
     return render_template("notify/outbox.html", rows=rows, counts=counts, selected=status,
-                           statuses=STATUSES, local=_local)
+                           statuses=STATUSES, local=_local, tz_name=ruang().settings.timezone)
 
 
 @bp.route("/admin/outbox/<int:message_id>/retry", methods=["POST"])
