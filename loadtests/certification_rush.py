@@ -124,8 +124,9 @@ def prepare(instance: Path, database_url: str, participants: int, seats: int
     app = _make_app(instance, database_url)
     r = app.extensions["ruang"]
     migrate.upgrade(r.plugins, r.settings.sqlalchemy_url)
-    from core.accounts.models import User
     from sqlalchemy import select
+
+    from core.accounts.models import User
 
     with app.app_context():
         with r.db.transaction() as s:
@@ -292,7 +293,7 @@ def run(participants: int = 2000, seats: int = 100, concurrency: int = 64,
         say(f"ruang serve ({async_mode}) is up on {server.url}")
         t0 = time.perf_counter()
         with ThreadPoolExecutor(concurrency) as pool:
-            clients = list(pool.map(lambda tok: sign_in(server.url, tok), tokens))  # type: ignore[union-attr]
+            clients = list(pool.map(lambda tok: sign_in(server.url, tok), tokens))
         signin_s = time.perf_counter() - t0
         say(f"{len(clients)} participants signed in through their links in {signin_s:.1f}s")
 
@@ -300,7 +301,7 @@ def run(participants: int = 2000, seats: int = 100, concurrency: int = 64,
 
         def one(client: Client) -> tuple[str, float]:
             gate.wait(60)
-            return register(server.url, field_id, client)  # type: ignore[union-attr]
+            return register(server.url, field_id, client)
 
         with ThreadPoolExecutor(concurrency) as pool:
             futures = [pool.submit(one, c) for c in clients]
@@ -364,9 +365,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{result.latency_p95_ms:.0f} ms, max {result.latency_max_ms:.0f} ms")
         print(f"  answers            {result.confirmed} confirmed, {result.waitlisted} "
               f"waiting list, {result.errors} errors")
+        numbers = (f"1..{min(result.seats, result.participants)}" if result.seat_numbers_ok
+                   else "WRONG")
         print(f"  database           {result.db_confirmed} confirmed, {result.db_waitlisted} "
-              f"waiting, counter {result.db_seats_held}, seat numbers "
-              f"{'1..' + str(min(result.seats, result.participants)) if result.seat_numbers_ok else 'WRONG'}")
+              f"waiting, counter {result.db_seats_held}, seat numbers {numbers}")
         print(f"  live seat endpoint {result.live_remaining} left, {result.live_waiting} waiting")
         for sample in result.error_samples:
             print(f"  ! {sample}")

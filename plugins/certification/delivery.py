@@ -1,8 +1,9 @@
 """Delivery: attendance per session, results (typed by staff or taken from a CBT exam).
 
-A field may name a CBT exam (``exam_ref``); its results come through the core hook
-``ruang_exam_results``, which the CBT plugin answers when it is enabled, and are matched
-to registrations by account, else by e-mail address. Staff can always type results.
+A field may name a CBT exam (``exam_ref``, chosen from what ``ruang_assessments`` offers);
+its scores come through the core hook ``ruang_assessment_scores``, which the CBT plugin
+answers while it is enabled, and are matched to registrations by ID number, e-mail address
+or account. Staff can always type results.
 """
 
 from __future__ import annotations
@@ -172,35 +173,57 @@ class ImportReport:
     available: bool
 
 
-def import_exam(session: Session, field: CertField, *, actor: Any) -> ImportReport:
-    """Take the field's CBT exam results through ``ruang_exam_results``."""
-    if not field.exam_ref:
-        raise CertError("%(field)s has no CBT exam attached.", kind="no_exam", http=409,
-                        field=field.name)
+def exam_choices(session: Session) -> list[Any]:
+    """Exams other plugins offer as a test (``ruang_assessments``), for the field form."""
     from core.instance import ruang
 
     host = ruang().plugins
-    if not hasattr(host.all_hook, "ruang_exam_results"):
+    if not hasattr(host.all_hook, "ruang_assessments"):
+        return []
+    return list(host.collect("ruang_assessments", session=session, query=""))
+
+
+def import_exam(session: Session, field: CertField, *, actor: Any) -> ImportReport:
+    """Take the results of the field's exam through the core hook
+    ``ruang_assessment_scores`` (the CBT plugin answers for its exams while it is enabled).
+
+    Scores are percentages; the field's pass mark decides who passed. People are matched by
+    their ID number (NIM/NIP/NIK), else by e-mail address, else by account.
+    """
+    if not field.exam_ref:
+        raise CertError("%(field)s has no CBT exam attached.", kind="no_exam", http=409,
+                        field=field.name)
+    if field.pass_mark is None:
+        raise CertError("Set the pass mark of %(field)s first: it decides who passed the exam.",
+                        kind="no_pass_mark", http=409, field=field.name)
+    from core.instance import ruang
+
+    host = ruang().plugins
+    if not hasattr(host.all_hook, "ruang_assessment_scores"):
         return ImportReport(0, 0, 0, False)
-    found = host.collect("ruang_exam_results", session=session, exam_ref=field.exam_ref)
-    if not found:
+    found = host.hook.ruang_assessment_scores(session=session, ref=field.exam_ref)
+    if found is None:
         return ImportReport(0, 0, 0, False)
     confirmed = list(session.scalars(select(CertRegistration).where(
         CertRegistration.field_id == field.id,
         CertRegistration.status == RegStatus.CONFIRMED.value)))
-    by_user = {r.participant.user_id: r for r in confirmed if r.participant.user_id}
+    by_id = {r.participant.id_number.strip().upper(): r for r in confirmed
+             if r.participant.id_number.strip()}
     by_email = {r.participant.email.lower(): r for r in confirmed}
+    by_user = {r.participant.user_id: r for r in confirmed if r.participant.user_id}
     matched = unmatched = skipped = 0
     for res in found:
-        reg = by_user.get(res.user_id) if res.user_id else None
-        reg = reg or by_email.get((res.email or "").lower())
+        reg = by_id.get((res.identifier or "").strip().upper()) if res.identifier else None
+        reg = reg or by_email.get((res.email or "").strip().lower())
+        reg = reg or (by_user.get(res.user_id) if res.user_id else None)
         if reg is None:
             unmatched += 1
             continue
         try:
-            enter_result(session, reg, score=res.score, passed=res.passed, actor=actor,
-                         source="cbt", exam_ref=field.exam_ref,
-                         note=f"CBT {res.attempt_ref}".strip())
+            enter_result(session, reg, score=max(0.0, min(100.0, float(res.score))),
+                         actor=actor, source="cbt", exam_ref=field.exam_ref,
+                         note=f"CBT {res.finished_at.isoformat() if res.finished_at else ''}"
+                         .strip())
             matched += 1
         except CertError:
             skipped += 1

@@ -448,5 +448,5 @@ def visible(session: Session, states: tuple[str, ...] | None = None) -> list[Cer
 
 def counts_by_state(session: Session) -> dict[str, int]:
     rows = session.execute(select(CertProgramme.state, func.count())
-                           .group_by(CertProgramme.state)).tuples().all()
+                           .group_by(CertProgramme.state)).all()
     return {state: int(n) for state, n in rows}

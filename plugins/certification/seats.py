@@ -83,9 +83,9 @@ def drift(session: Session) -> list[tuple[int, int, int]]:
         select(CertRegistration.field_id, func.count())
         .where(CertRegistration.status.in_(HOLDING))
         .group_by(CertRegistration.field_id)
-    ).tuples().all())
+    ).all())
     out = []
-    for field_id, held in session.execute(select(CertField.id, CertField.seats_held)).tuples():
+    for field_id, held in session.execute(select(CertField.id, CertField.seats_held)):
         actual = int(holding.get(field_id, 0))
         if actual != held:
             out.append((field_id, int(held), actual))

@@ -231,7 +231,8 @@ def field(field_id: int) -> str:
         labs = rooms.labs(s, include_inactive=False)
         lab_names = {lab.id: lab.name for lab in rooms.labs(s)}
         waiting = registrations.waiting(s, f.id)
-    return render_template("certification/field.html", f=f, prog=prog, roster=roster,
+        exams = delivery.exam_choices(s)
+    return render_template("certification/field.html", f=f, prog=prog, roster=roster, exams=exams,
                            results=results, certs=certs, rates=rates, positions=positions,
                            people=people, sessions=sessions, labs=labs, lab_names=lab_names,
                            status=status, waiting=waiting)

@@ -69,5 +69,5 @@ def snapshot(db: Any) -> tuple[int, int, list[tuple[int, int]]]:
         regs = s.scalar(select(func.count()).select_from(CertRegistration)) or 0
         audits = s.scalar(select(func.count()).select_from(AuditEntry)) or 0
         held = list(s.execute(select(CertField.id, CertField.seats_held)
-                              .order_by(CertField.id)).tuples().all())
+                              .order_by(CertField.id)).all())
     return regs, audits, held
