@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from core.contracts import MenuItem, Permission
+from core.contracts import MenuItem, Permission, RecordType, WorkflowEvent
 from core.plugins import hookimpl
 
 HERE = Path(__file__).parent
@@ -51,7 +51,25 @@ def ruang_permissions() -> Sequence[Permission]:
         Permission("cbt.author", "Manage question banks, items and exams", ("staff", "head")),
         Permission("cbt.candidates", "Manage exam rosters and print login cards",
                    ("staff", "head")),
+        Permission("cbt.events.propose", "Propose a CBT event and follow it",
+                   ("requester", "staff", "head")),
+        Permission("cbt.events.manage", "Review and prepare every CBT event",
+                   ("staff", "head")),
     ]
+
+
+@hookimpl
+def ruang_record_types() -> Sequence[RecordType]:
+    from plugins.cbt.events import record_types
+
+    return record_types()
+
+
+@hookimpl
+def ruang_workflow_transition(session: Any, event: WorkflowEvent) -> None:
+    from plugins.cbt.events import on_transition
+
+    on_transition(session, event)
 
 
 @hookimpl
@@ -63,6 +81,8 @@ def ruang_menu_items(user: Any) -> Sequence[MenuItem]:
     if not can(user, "cbt.view"):
         return []
     items = [MenuItem("CBT", "cbt.index", order=20)]
+    if can(user, "cbt.events.propose") or can(user, "cbt.events.manage"):
+        items.append(MenuItem(_("CBT events"), "cbt.event_list", order=23))
     if can(user, "cbt.author"):
         items.append(MenuItem(_("Question banks"), "cbt.bank_list", order=21))
         items.append(MenuItem(_("Exams"), "cbt.exam_list", order=22))

@@ -13,12 +13,13 @@ reproducible from the exam and the attempt's stored seed.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     Float,
     ForeignKey,
     Integer,
@@ -33,7 +34,8 @@ from core.db import Base, utcnow
 from plugins.cbt.crypto import DataKey
 
 __all__ = [
-    "Asset", "Attempt", "AttemptItem", "Bank", "Candidate", "Category", "DataKey", "Exam",
+    "Asset", "Attempt", "AttemptItem", "Bank", "Candidate", "Category", "CbtEvent", "CbtSession",
+    "DataKey", "Exam",
     "ExamSection", "ExamSlot", "Item", "ItemTag", "ItemVersion", "Tag",
 ]
 
@@ -263,7 +265,55 @@ class AttemptItem(Base):
     option_order: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class CbtEvent(Base):
+    """A CBT event as the SOP runs it: proposed by a unit, prepared with Kabag. WDM, held.
+
+    ``state`` follows the ``cbt_event`` workflow (``plugins.cbt.events.EVENT``); the
+    preparation checklist is the four fields after ``letter_number``.
+    """
+
+    __tablename__ = "cbt_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    expected_candidates: Mapped[int] = mapped_column(Integer, default=0)
+    material: Mapped[str] = mapped_column(Text, default="")
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    letter_number: Mapped[str] = mapped_column(String(200), default="")
+    minutes_number: Mapped[str] = mapped_column(String(200), default="")
+    exam_id: Mapped[int | None] = mapped_column(ForeignKey("cbt_exams.id"), default=None)
+    material_agreed: Mapped[bool] = mapped_column(Boolean, default=False)
+    devices_checked: Mapped[bool] = mapped_column(Boolean, default=False)
+    running_order: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CbtSession(Base):
+    """One sitting of an event's exam: a lab for a time span, its proctors and seated candidates."""
+
+    __tablename__ = "cbt_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("cbt_events.id"), index=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("cbt_exams.id"), index=True)
+    lab_id: Mapped[int] = mapped_column(Integer)
+    lab_label: Mapped[str] = mapped_column(String(160), default="")
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    reservation: Mapped[str] = mapped_column(String(200), default="")
+    proctor_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 MODELS: list[type] = [
     DataKey, Bank, Category, Tag, Item, ItemTag, ItemVersion, Asset, Exam, ExamSection, ExamSlot,
-    Candidate, Attempt, AttemptItem,
+    Candidate, Attempt, AttemptItem, CbtEvent, CbtSession,
 ]

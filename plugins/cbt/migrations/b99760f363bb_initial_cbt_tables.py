@@ -1,8 +1,8 @@
 """initial cbt tables
 
-Revision ID: 5001737b23d1
+Revision ID: b99760f363bb
 Revises: 
-Create Date: 2026-11-24 12:54:31.731179
+Create Date: 2026-11-24 13:27:17.283484
 """
 from collections.abc import Sequence
 
@@ -12,10 +12,10 @@ from alembic import op
 import core.db
 
 
-revision: str = '5001737b23d1'
+revision: str = 'b99760f363bb'
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = ('cbt',)
-depends_on: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = ("accounts",)
 
 
 def upgrade() -> None:
@@ -120,6 +120,33 @@ def upgrade() -> None:
     with op.batch_alter_table('cbt_categories', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cbt_categories_bank_id'), ['bank_id'], unique=False)
 
+    op.create_table('cbt_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('unit', sa.String(length=200), nullable=False),
+    sa.Column('purpose', sa.Text(), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=False),
+    sa.Column('expected_candidates', sa.Integer(), nullable=False),
+    sa.Column('material', sa.Text(), nullable=False),
+    sa.Column('contact', sa.String(length=200), nullable=False),
+    sa.Column('letter_number', sa.String(length=200), nullable=False),
+    sa.Column('minutes_number', sa.String(length=200), nullable=False),
+    sa.Column('exam_id', sa.Integer(), nullable=True),
+    sa.Column('material_agreed', sa.Boolean(), nullable=False),
+    sa.Column('devices_checked', sa.Boolean(), nullable=False),
+    sa.Column('running_order', sa.Text(), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_cbt_events_created_by_users')),
+    sa.ForeignKeyConstraint(['exam_id'], ['cbt_exams.id'], name=op.f('fk_cbt_events_exam_id_cbt_exams')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cbt_events'))
+    )
+    with op.batch_alter_table('cbt_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_cbt_events_state'), ['state'], unique=False)
+
     op.create_table('cbt_exam_sections',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('exam_id', sa.Integer(), nullable=False),
@@ -176,6 +203,26 @@ def upgrade() -> None:
     with op.batch_alter_table('cbt_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cbt_items_bank_id'), ['bank_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cbt_items_category_id'), ['category_id'], unique=False)
+
+    op.create_table('cbt_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('exam_id', sa.Integer(), nullable=False),
+    sa.Column('lab_id', sa.Integer(), nullable=False),
+    sa.Column('lab_label', sa.String(length=160), nullable=False),
+    sa.Column('starts_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('reservation', sa.String(length=200), nullable=False),
+    sa.Column('proctor_ids', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['cbt_events.id'], name=op.f('fk_cbt_sessions_event_id_cbt_events')),
+    sa.ForeignKeyConstraint(['exam_id'], ['cbt_exams.id'], name=op.f('fk_cbt_sessions_exam_id_cbt_exams')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cbt_sessions'))
+    )
+    with op.batch_alter_table('cbt_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_cbt_sessions_event_id'), ['event_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cbt_sessions_exam_id'), ['exam_id'], unique=False)
 
     op.create_table('cbt_exam_slots',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -263,6 +310,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_cbt_exam_slots_section_id'))
 
     op.drop_table('cbt_exam_slots')
+    with op.batch_alter_table('cbt_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cbt_sessions_exam_id'))
+        batch_op.drop_index(batch_op.f('ix_cbt_sessions_event_id'))
+
+    op.drop_table('cbt_sessions')
     with op.batch_alter_table('cbt_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cbt_items_category_id'))
         batch_op.drop_index(batch_op.f('ix_cbt_items_bank_id'))
@@ -281,6 +333,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_cbt_exam_sections_exam_id'))
 
     op.drop_table('cbt_exam_sections')
+    with op.batch_alter_table('cbt_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cbt_events_state'))
+
+    op.drop_table('cbt_events')
     with op.batch_alter_table('cbt_categories', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cbt_categories_bank_id'))
 
