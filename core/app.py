@@ -51,6 +51,14 @@ def create_app(
         BABEL_DEFAULT_TIMEZONE=settings.timezone,
     )
 
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Throttling and the audit log need the client's address, not the proxy's.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+
     db = Database(settings.sqlalchemy_url)
     db.init_app(app)
     host = PluginHost(db, refresh_s=settings.plugin_refresh_s)

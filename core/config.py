@@ -45,6 +45,10 @@ class Settings(BaseModel):
     login_max_failures: int = Field(default=5, ge=1, le=1000)
     login_window_s: int = Field(default=900, ge=1)
     secure_cookies: bool = Field(default=False, description="Set when served over HTTPS")
+    trusted_proxies: int = Field(
+        default=0, ge=0, le=5,
+        description="Reverse proxies in front of Ruang whose X-Forwarded-* headers to trust",
+    )
     jobs: bool = Field(default=True, description="Run background jobs in this process")
     assets_dir: Path | None = Field(default=None, description="node_modules of front-end packages")
 

@@ -39,3 +39,23 @@ def test_security_headers(client):
     resp = client.get("/login")
     assert resp.headers["X-Frame-Options"] == "DENY"
     assert "default-src 'self'" in resp.headers["Content-Security-Policy"]
+
+
+def test_client_address_behind_a_trusted_proxy(settings):
+    from core.app import create_app
+    from core.config import load_settings
+
+    proxied = create_app(load_settings(environ={}, **{**settings.model_dump(),
+                                                      "trusted_proxies": 1}))
+    client = proxied.test_client()
+    seen = {}
+
+    @proxied.route("/_ip")
+    def _ip():
+        from flask import request
+
+        seen["ip"] = request.remote_addr
+        return "ok"
+
+    client.get("/_ip", headers={"X-Forwarded-For": "10.9.8.7"})
+    assert seen["ip"] == "10.9.8.7"
