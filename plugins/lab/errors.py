@@ -22,13 +22,7 @@ class LabError(ValueError):
         super().__init__(msgid % params if params else msgid)
 
     def translated(self) -> str:
-        from flask import has_request_context
-
-        if not has_request_context():
-            return str(self)
-        from flask_babel import gettext
-
-        return gettext(self.msgid, **self.params)
+        return tr(self.msgid, **self.params)
 
 
 class SlotTaken(LabError):
@@ -66,10 +60,14 @@ _PYDANTIC = {
 }
 
 
-def _gettext(msgid: str, **params: Any) -> str:
-    from flask import has_request_context
+def tr(msgid: str, **params: Any) -> str:
+    """``msgid`` in the reader's language: the request's, or the one a caller forced with
+    ``flask_babel.force_locale`` (e-mails, stored text); English (the msgid) otherwise."""
+    from flask import g, has_app_context, has_request_context
 
-    if has_request_context():
+    forced = has_app_context() and getattr(getattr(g, "_flask_babel", None),
+                                           "forced_babel_locale", None) is not None
+    if has_request_context() or forced:
         from flask_babel import gettext
 
         return str(gettext(msgid, **params))
@@ -83,13 +81,13 @@ def describe(err: Any) -> str:
     if kind == "value_error":
         text = str(err.get("msg", "")).removeprefix("Value error, ")
         if "@" in str(err.get("input", "")) or "email" in text.lower():
-            return _gettext(N_("is not a valid e-mail address"))
-        return _gettext(text)
+            return tr(N_("is not a valid e-mail address"))
+        return tr(text)
     msgid = _PYDANTIC.get(kind)
     if msgid is None:
         return str(err.get("msg", ""))
     ctx = {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, (int, float, str))}
     try:
-        return _gettext(msgid, **ctx)
+        return tr(msgid, **ctx)
     except (KeyError, ValueError):
-        return _gettext(msgid.split(" (")[0])
+        return tr(msgid.split(" (")[0])

@@ -18,20 +18,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.workflow.engine import Transition, Workflow
-from plugins.lab.errors import N_
+from plugins.lab.errors import N_, tr
 from plugins.lab.models import OccurrenceStatus, RepairState, RequestState
 
 S = RequestState
 
 
 def _(msgid: str, **params: Any) -> str:
-    from flask import has_request_context
-
-    if has_request_context():
-        from flask_babel import gettext
-
-        return str(gettext(msgid, **params))
-    return msgid % params if params else msgid
+    return tr(msgid, **params)
 
 
 def _checklist_done(session: Session, obj: Any) -> str | None:

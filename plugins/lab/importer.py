@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from core.audit.service import record as audit
 from core.rooms import service as rooms
 from core.rooms.models import DeviceStatus, Lab
-from plugins.lab.errors import N_, LabError, describe
+from plugins.lab.errors import N_, LabError, describe, tr
 
 MAX_ROWS = 2000
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -105,13 +105,7 @@ class ImportReport:
 
 
 def _(msgid: str, **params: Any) -> str:
-    from flask import has_request_context
-
-    if has_request_context():
-        from flask_babel import gettext
-
-        return str(gettext(msgid, **params))
-    return msgid % params if params else msgid
+    return tr(msgid, **params)
 
 
 def _read(stream: IO[bytes]) -> list[tuple[int, dict[str, Any]]]:

@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 from core.accounts.models import User
 from core.contracts import Notification
 from plugins.lab import people
-from plugins.lab.errors import N_
+from plugins.lab.errors import N_, tr
 from plugins.lab.models import LabRequest, Occurrence, Repair
 from plugins.lab.timeslots import local
 
 
 @contextmanager
-def _language(locale: str | None) -> Iterator[None]:
+def in_language(locale: str | None) -> Iterator[None]:
     from flask import has_app_context
 
     if not has_app_context():
@@ -36,13 +36,7 @@ def _language(locale: str | None) -> Iterator[None]:
 
 
 def _(msgid: str, **params: Any) -> str:
-    from flask import has_app_context
-
-    if has_app_context():
-        from flask_babel import gettext
-
-        return str(gettext(msgid, **params))
-    return msgid % params if params else msgid
+    return tr(msgid, **params)
 
 
 def link(path: str) -> str:
@@ -93,7 +87,7 @@ def _requester_note(session: Session, req: LabRequest, subject_id: str, body_id:
     locale = account.locale if account else None
     values = {"purpose": req.purpose, "url": link(f"/lab/requests/{req.id}"), **params,
               "number": req.number}
-    with _language(locale):
+    with in_language(locale):
         values["when"] = _when(req)
         subject = _(subject_id, **values)
         body = _(body_id, **values)
@@ -116,7 +110,7 @@ def _staff_note(users: Iterable[User | None], req: LabRequest, subject_id: str, 
         seen.add(user.id)
         values = {"purpose": req.purpose, "requester": req.requester_name,
                   "url": link(f"/lab/requests/{req.id}"), **params, "number": req.number}
-        with _language(user.locale):
+        with in_language(user.locale):
             values["when"] = _when(req)
             subject = _(subject_id, **values)
             body = _(body_id, **values)
@@ -248,7 +242,7 @@ def repair_to_asset_office(session: Session, repair: Repair, lab: str, email: st
                            actor: Any) -> list[Notification]:
     from core.instance import ruang
 
-    with _language(ruang().settings.default_locale):
+    with in_language(ruang().settings.default_locale):
         kind = _("replacement") if repair.replace else _("repair")
         subject = _("Request for %(kind)s of PC %(asset)s (%(number)s)", kind=kind,
                     asset=repair.asset_number, number=repair.number)
@@ -268,7 +262,7 @@ def repair_done(session: Session, repair: Repair, lab: str) -> list[Notification
     reporter = people.user(session, repair.reported_by)
     if reporter is None:
         return []
-    with _language(reporter.locale):
+    with in_language(reporter.locale):
         subject = _("PC %(asset)s is back in service (%(number)s)", asset=repair.asset_number,
                     number=repair.number)
         body = _("The PC %(asset)s at %(lab)s seat %(seat)s you reported is repaired and "

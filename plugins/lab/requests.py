@@ -34,7 +34,7 @@ from core.rooms import service as rooms
 from core.rooms.models import Lab
 from core.workflow.engine import WorkflowError
 from plugins.lab import catalog, holds, notices, people
-from plugins.lab.errors import N_, LabError, SlotTaken, describe
+from plugins.lab.errors import N_, LabError, SlotTaken, describe, tr
 from plugins.lab.flows import LAB_REQUEST
 from plugins.lab.models import (
     Channel,
@@ -139,13 +139,7 @@ def parse_form(data: dict[str, Any], *, letter: bool = False) -> RequestForm:
 
 
 def _label(msgid: str) -> str:
-    from flask import has_request_context
-
-    if has_request_context():
-        from flask_babel import gettext
-
-        return str(gettext(msgid))
-    return msgid
+    return tr(msgid)
 
 
 # -- availability --------------------------------------------------------------------------
@@ -188,13 +182,7 @@ class Availability:
 
 
 def _(msgid: str, **params: Any) -> str:
-    from flask import has_request_context
-
-    if has_request_context():
-        from flask_babel import gettext
-
-        return str(gettext(msgid, **params))
-    return msgid % params if params else msgid
+    return tr(msgid, **params)
 
 
 def foreign_busy(session: Session, lab_id: int, start: datetime, end: datetime,
@@ -471,8 +459,10 @@ def default_checklist(session: Session, req: LabRequest) -> list[str]:
     """The preparation checklist a request starts with: the house list, and one item per
     requested program the lab does not have yet."""
     items = [str(i) for i in setting(session, "lab.checklist")]
-    for name in catalog.missing_software(session, req.lab_id, req.software_list):
-        items.append(_("Install %(name)s", name=name))
+    # Stored data, read by everyone: in the instance's language, not the reader's.
+    with notices.in_language(None):
+        for name in catalog.missing_software(session, req.lab_id, req.software_list):
+            items.append(_("Install %(name)s", name=name))
     return items
 
 

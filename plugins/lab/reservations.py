@@ -20,7 +20,7 @@ from core.contracts import CalendarItem, RoomRequest, RoomReservation, WorkflowE
 from core.rooms import service as rooms
 from core.rooms.models import Lab
 from plugins.lab import holds
-from plugins.lab.errors import SlotTaken
+from plugins.lab.errors import SlotTaken, tr
 from plugins.lab.models import (
     Hold,
     HoldKind,
@@ -35,13 +35,7 @@ SHOWN_STATUSES = (OccurrenceStatus.BOOKED.value, OccurrenceStatus.CHECKED_IN.val
 
 
 def _(msgid: str, **params: Any) -> str:
-    from flask import has_request_context
-
-    if has_request_context():
-        from flask_babel import gettext
-
-        return str(gettext(msgid, **params))
-    return msgid % params if params else msgid
+    return tr(msgid, **params)
 
 
 def _refuse(reason: str, conflicts: tuple[str, ...] = ()) -> RoomReservation:

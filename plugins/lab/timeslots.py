@@ -100,3 +100,22 @@ def month_bounds(year: int, month: int, tz: ZoneInfo | None = None) -> tuple[dat
 def day_bounds(day: date, tz: ZoneInfo | None = None) -> tuple[datetime, datetime]:
     zone = tz or timezone()
     return at_local(day, time(0), zone), at_local(day + timedelta(days=1), time(0), zone)
+
+
+def day_format(moment: date | datetime, fmt: str) -> str:
+    """``strftime`` with the day's name in the reader's language (``%a``, ``%A``): Python's
+    own names follow the C locale, which would put English days on Indonesian pages."""
+    if "%a" in fmt or "%A" in fmt:
+        from flask import has_request_context
+
+        locale = "id"
+        if has_request_context():
+            from flask_babel import get_locale
+
+            locale = str(get_locale() or "id")
+        from babel.dates import get_day_names
+
+        weekday = moment.weekday()
+        fmt = fmt.replace("%A", get_day_names("wide", locale=locale)[weekday])
+        fmt = fmt.replace("%a", get_day_names("abbreviated", locale=locale)[weekday])
+    return moment.strftime(fmt)

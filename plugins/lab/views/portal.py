@@ -32,7 +32,7 @@ from plugins.lab.models import (
     OccurrenceStatus,
     RequestState,
 )
-from plugins.lab.timeslots import day_bounds, local, today
+from plugins.lab.timeslots import day_bounds, day_format, local, today
 from plugins.lab.views import bp
 from plugins.lab.views.common import (
     flash_refusal,
@@ -63,7 +63,21 @@ OCC_BADGES = {
 
 @bp.app_template_filter("lab_local")
 def _lab_local(moment: Any, fmt: str = "%d-%m-%Y %H:%M") -> str:
-    return local(moment).strftime(fmt) if moment else ""
+    """A stored time on the campus clock, day names in the reader's language."""
+    return day_format(local(moment), fmt) if moment else ""
+
+
+@bp.app_template_filter("lab_month")
+def _lab_month(day: Any) -> str:
+    from flask_babel import format_date
+
+    return str(format_date(day, "MMMM yyyy"))
+
+
+@bp.app_template_filter("lab_day")
+def _lab_day(moment: Any, fmt: str = "%a %d-%m-%Y") -> str:
+    """A date (or a time already on the campus clock) with a localised day name."""
+    return day_format(moment, fmt) if moment else ""
 
 
 @bp.app_context_processor
@@ -207,7 +221,8 @@ def availability() -> Response | tuple[Response, int]:
     return jsonify(
         ok=result.ok, problems=result.problems, warnings=result.warnings,
         working_seats=result.working_seats, day=day,
-        slots=[{"date": s.slot.day.isoformat(), "day": local(s.slot.start).strftime("%a %d-%m-%Y"),
+        slots=[{"date": s.slot.day.isoformat(),
+                "day": day_format(local(s.slot.start), "%a %d-%m-%Y"),
                 "start": local(s.slot.start).strftime("%H:%M"),
                 "end": local(s.slot.end).strftime("%H:%M"), "free": s.free,
                 "clashes": s.clashes, "pending": s.pending} for s in result.slots])
