@@ -154,11 +154,11 @@ def test_webhook_settings_are_checked(app):
     r = app.extensions["ruang"]
     with r.db.transaction() as s:
         for bad in ("ftp://gateway.example.id/hook", "gateway.example.id", "http://"):
-            with pytest.raises(settings_store.SettingError, match="notify.webhook_url"):
+            with pytest.raises(settings_store.SettingError, match=r"notify\.webhook_url"):
                 settings_store.set_value(s, r.plugins, "notify.webhook_url", bad)
-        with pytest.raises(settings_store.SettingError, match="notify.webhook_country_code"):
+        with pytest.raises(settings_store.SettingError, match=r"notify\.webhook_country_code"):
             settings_store.set_value(s, r.plugins, "notify.webhook_country_code", "indonesia")
-        with pytest.raises(settings_store.SettingError, match="notify.max_attempts"):
+        with pytest.raises(settings_store.SettingError, match=r"notify\.max_attempts"):
             settings_store.set_value(s, r.plugins, "notify.max_attempts", "0")
         stored = settings_store.set_value(s, r.plugins, "notify.webhook_url",
                                           "  https://wa.example.ac.id/kirim  ")
