@@ -24,7 +24,7 @@ from core.audit.service import record as audit
 from core.records.service import issue as issue_number
 from plugins.certification import delivery, notices
 from plugins.certification.clock import fmt, now, today
-from plugins.certification.errors import CertError, t
+from plugins.certification.errors import N_, CertError, t
 from plugins.certification.models import (
     CertField,
     Certificate,
@@ -56,27 +56,27 @@ def of_registration(session: Session, reg_id: int) -> Certificate | None:
 def why_not(session: Session, reg: CertRegistration) -> str | None:
     """Why ``reg`` cannot get a certificate now, or ``None``."""
     if reg.status != RegStatus.CONFIRMED:
-        return t("the registration is not confirmed")
+        return t(N_("the registration is not confirmed"))
     result = delivery.result_of(session, reg.id)
     if result is None:
-        return t("no result has been entered")
+        return t(N_("no result has been entered"))
     if not result.passed:
-        return t("the participant did not pass")
+        return t(N_("the participant did not pass"))
     ok, pct = delivery.attendance_ok(session, reg)
     if not ok:
-        return t("attendance is %(pct)d%%, below the %(min)d%% required", pct=pct,
+        return t(N_("attendance is %(pct)d%%, below the %(min)d%% required"), pct=pct,
                  min=reg.field.programme.min_attendance)
     if not settled(reg):
-        return t("the fee is not paid (%(status)s)", status=reg.payment_status)
+        return t(N_("the fee is not paid (%(status)s)"), status=reg.payment_status)
     if of_registration(session, reg.id) is not None:
-        return t("a certificate has already been issued")
+        return t(N_("a certificate has already been issued"))
     return None
 
 
 def issue(session: Session, reg: CertRegistration, *, actor: Any) -> Certificate:
     reason = why_not(session, reg)
     if reason:
-        raise CertError("No certificate for %(code)s: %(why)s.", kind="not_eligible", http=409,
+        raise CertError(N_("No certificate for %(code)s: %(why)s."), kind="not_eligible", http=409,
                         code=reg.code, why=reason)
     field = reg.field
     prog = field.programme
@@ -121,9 +121,9 @@ def issue_all(session: Session, field: CertField, *, actor: Any) -> tuple[int, l
 def revoke(session: Session, cert: Certificate, *, reason: str, actor: Any) -> None:
     reason = (reason or "").strip()
     if not reason:
-        raise CertError("Say why the certificate is revoked.", kind="reason_needed")
+        raise CertError(N_("Say why the certificate is revoked."), kind="reason_needed")
     if cert.revoked_at is not None:
-        raise CertError("Certificate %(number)s was already revoked.", kind="revoked",
+        raise CertError(N_("Certificate %(number)s was already revoked."), kind="revoked",
                         http=409, number=cert.number)
     cert.revoked_at = now()
     cert.revoked_by = getattr(actor, "id", None)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.audit.service import record as audit
-from plugins.certification.errors import CertError
+from plugins.certification.errors import N_, CertError
 from plugins.certification.models import (
     CertAttendance,
     CertField,
@@ -43,7 +43,7 @@ def mark(session: Session, row: CertSession, present_ids: set[int], *, actor: An
         CertRegistration.status == RegStatus.CONFIRMED.value))}
     unknown = present_ids - confirmed
     if unknown:
-        raise CertError("Registrations %(ids)s are not confirmed in this field.",
+        raise CertError(N_("Registrations %(ids)s are not confirmed in this field."),
                         ids=", ".join(str(i) for i in sorted(unknown)))
     scope = confirmed if roster_ids is None else (confirmed & roster_ids)
     existing = attendance_of(session, row.id)
@@ -96,7 +96,7 @@ def _decide(field: CertField, score: float | None, passed: bool | None) -> bool:
     if score is not None and field.pass_mark is not None:
         return score >= field.pass_mark
     if passed is None:
-        raise CertError("Give a score (the field has no pass mark) or say passed or failed.")
+        raise CertError(N_("Give a score (the field has no pass mark) or say passed or failed."))
     return passed
 
 
@@ -104,14 +104,14 @@ def enter_result(session: Session, reg: CertRegistration, *, score: float | None
                  passed: bool | None = None, note: str = "", actor: Any,
                  source: str = "staff", exam_ref: str = "") -> CertResult:
     if reg.status != RegStatus.CONFIRMED:
-        raise CertError("Registration %(code)s holds no confirmed seat; it gets no result.",
+        raise CertError(N_("Registration %(code)s holds no confirmed seat; it gets no result."),
                         kind="not_confirmed", http=409, code=reg.code)
     if score is not None and not 0 <= score <= 100:
-        raise CertError("A score is between 0 and 100.")
+        raise CertError(N_("A score is between 0 and 100."))
     from plugins.certification.models import Certificate
 
     if session.scalar(select(Certificate.id).where(Certificate.registration_id == reg.id)):
-        raise CertError("A certificate was issued for %(code)s; its result is final.",
+        raise CertError(N_("A certificate was issued for %(code)s; its result is final."),
                         kind="final", http=409, code=reg.code)
     decided = _decide(reg.field, score, passed)
     row = result_of(session, reg.id)
@@ -156,12 +156,12 @@ def enter_results(session: Session, field: CertField, rows: Mapping[int, tuple[A
                   "0": False}.get(passed_text) if passed_text else None
         prepared.append((reg, score, passed))
     if problems:
-        raise CertError("These results are not numbers: %(rows)s", rows=", ".join(problems))
+        raise CertError(N_("These results are not numbers: %(rows)s"), rows=", ".join(problems))
     for reg, score, passed in prepared:
         try:
             enter_result(session, reg, score=score, passed=passed, actor=actor)
         except CertError as exc:
-            raise CertError("%(code)s: %(why)s", code=reg.code, why=exc.translated()) from None
+            raise CertError(N_("%(code)s: %(why)s"), code=reg.code, why=exc.translated()) from None
     return len(prepared)
 
 
@@ -191,10 +191,10 @@ def import_exam(session: Session, field: CertField, *, actor: Any) -> ImportRepo
     their ID number (NIM/NIP/NIK), else by e-mail address, else by account.
     """
     if not field.exam_ref:
-        raise CertError("%(field)s has no CBT exam attached.", kind="no_exam", http=409,
+        raise CertError(N_("%(field)s has no CBT exam attached."), kind="no_exam", http=409,
                         field=field.name)
     if field.pass_mark is None:
-        raise CertError("Set the pass mark of %(field)s first: it decides who passed the exam.",
+        raise CertError(N_("Set the pass mark of %(field)s first: it decides who passed the exam."),
                         kind="no_pass_mark", http=409, field=field.name)
     from core.instance import ruang
 

@@ -26,24 +26,24 @@ STAFF = ("staff", "head")
 def _ready_to_submit(session: Session, prog: Any) -> str | None:
     missing = []
     if not prog.fields:
-        missing.append(t("at least one field"))
+        missing.append(t(N_("at least one field")))
     if prog.starts_on is None or prog.ends_on is None:
-        missing.append(t("the dates"))
+        missing.append(t(N_("the dates")))
     if not prog.costs:
-        missing.append(t("the costs"))
+        missing.append(t(N_("the costs")))
     if missing:
-        return t("the proposal still lacks %(what)s", what=", ".join(missing))
+        return t(N_("the proposal still lacks %(what)s"), what=", ".join(missing))
     return None
 
 
 def _ready_to_publish(session: Session, prog: Any) -> str | None:
     problems = []
     if prog.registration_opens_at is None or prog.registration_closes_at is None:
-        problems.append(t("set the registration window"))
+        problems.append(t(N_("set the registration window")))
     elif prog.registration_closes_at <= prog.registration_opens_at:
-        problems.append(t("the registration window must close after it opens"))
+        problems.append(t(N_("the registration window must close after it opens")))
     if not any(f.quota > 0 for f in prog.fields):
-        problems.append(t("give at least one field a quota"))
+        problems.append(t(N_("give at least one field a quota")))
     if problems:
         return "; ".join(problems)
     return None
@@ -53,7 +53,7 @@ def _has_registrations_closed(session: Session, prog: Any) -> str | None:
     from plugins.certification.clock import now
 
     if prog.registration_closes_at is not None and prog.registration_closes_at > now():
-        return t("registration is still open until %(when)s; close it first (edit the window)",
+        return t(N_("registration is still open until %(when)s; close it first (edit the window)"),
                  when=prog.registration_closes_at.isoformat(timespec="minutes"))
     return None
 

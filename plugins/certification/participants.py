@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from core.audit.service import record as audit
 from plugins.certification import notices
 from plugins.certification.clock import now
-from plugins.certification.errors import CertError, form_error
+from plugins.certification.errors import N_, CertError, form_error
 from plugins.certification.models import CertParticipant, CertToken
 
 LINK_MINUTES = 60 * 24
@@ -126,8 +126,8 @@ def send_link(session: Session, p: CertParticipant, next_path: str = "") -> str:
     recent = session.scalar(select(func.count()).select_from(CertToken).where(
         CertToken.participant_id == p.id, CertToken.created_at > now() - timedelta(hours=1)))
     if (recent or 0) >= LINKS_PER_HOUR:
-        raise CertError("Too many links were sent to this address in the last hour; use the "
-                        "latest one or try again later.", kind="rate_limited", http=429)
+        raise CertError(N_("Too many links were sent to this address in the last hour; use the "
+                        "latest one or try again later."), kind="rate_limited", http=429)
     raw = issue_token(session, p, next_path)
     notices.access_link(session, p, raw, LINK_MINUTES)
     return raw
@@ -149,13 +149,13 @@ def use_link(session: Session, raw: str) -> tuple[CertParticipant, str]:
     """Spend a link: the participant it signs in, and the page to go to next."""
     token = session.scalar(select(CertToken).where(CertToken.token_hash == _hash(raw or "")))
     if token is None:
-        raise CertError("This link is not valid. Ask for a new one.", kind="bad_link",
+        raise CertError(N_("This link is not valid. Ask for a new one."), kind="bad_link",
                         http=404)
     if token.used_at is not None:
-        raise CertError("This link has already been used. Ask for a new one.",
+        raise CertError(N_("This link has already been used. Ask for a new one."),
                         kind="used_link", http=410)
     if token.expires_at <= now():
-        raise CertError("This link has expired. Ask for a new one.", kind="expired_link",
+        raise CertError(N_("This link has expired. Ask for a new one."), kind="expired_link",
                         http=410)
     token.used_at = now()
     p = session.get(CertParticipant, token.participant_id)

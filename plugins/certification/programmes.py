@@ -26,7 +26,7 @@ from core.workflow.engine import WorkflowError
 from core.workflow.panel import TransitionForm
 from plugins.certification import notices, registrations
 from plugins.certification.clock import aware
-from plugins.certification.errors import CertError, form_error
+from plugins.certification.errors import N_, CertError, form_error
 from plugins.certification.flows import EDITABLE_STATES, PROGRAMME
 from plugins.certification.models import (
     ACTIVE,
@@ -97,16 +97,16 @@ def _programme_form(data: Mapping[str, Any]) -> ProgrammeForm:
     except ValidationError as exc:
         raise form_error(exc, PROGRAMME_LABELS) from None
     if form.starts_on and form.ends_on and form.ends_on < form.starts_on:
-        raise CertError("The programme must end on or after the day it starts.")
+        raise CertError(N_("The programme must end on or after the day it starts."))
     if (form.registration_opens_at and form.registration_closes_at
             and form.registration_closes_at <= form.registration_opens_at):
-        raise CertError("Registration must close after it opens.")
+        raise CertError(N_("Registration must close after it opens."))
     return form
 
 
 def _check_vendor(session: Session, vendor_id: int | None) -> None:
     if vendor_id is not None and session.get(CertVendor, vendor_id) is None:
-        raise CertError("No vendor with id %(id)s.", id=vendor_id)
+        raise CertError(N_("No vendor with id %(id)s."), id=vendor_id)
 
 
 def create(session: Session, data: Mapping[str, Any], *, actor: Any) -> CertProgramme:
@@ -122,7 +122,7 @@ def create(session: Session, data: Mapping[str, Any], *, actor: Any) -> CertProg
 def update(session: Session, prog: CertProgramme, data: Mapping[str, Any], *, actor: Any
            ) -> CertProgramme:
     if prog.state not in EDITABLE_STATES:
-        raise CertError("A programme that is %(state)s can no longer be edited.",
+        raise CertError(N_("A programme that is %(state)s can no longer be edited."),
                         kind="not_editable", http=409, state=prog.state)
     form = _programme_form(data)
     _check_vendor(session, form.vendor_id)
@@ -211,7 +211,7 @@ def remove_cost(session: Session, prog: CertProgramme, cost_id: int, *, actor: A
     _editable_proposal(prog)
     line = session.get(CertCost, cost_id)
     if line is None or line.programme_id != prog.id:
-        raise CertError("No such cost line.", kind="not_found", http=404)
+        raise CertError(N_("No such cost line."), kind="not_found", http=404)
     session.delete(line)
     session.flush()
     session.refresh(prog)
@@ -222,8 +222,8 @@ def remove_cost(session: Session, prog: CertProgramme, cost_id: int, *, actor: A
 def _editable_proposal(prog: CertProgramme) -> None:
     """The budget is what WR II approves: it changes only before approval."""
     if prog.state not in (ProgrammeState.DRAFT, ProgrammeState.RETURNED):
-        raise CertError("The budget can be changed only while the proposal is a draft or "
-                        "returned by WR II.", kind="not_editable", http=409)
+        raise CertError(N_("The budget can be changed only while the proposal is a draft or "
+                        "returned by WR II."), kind="not_editable", http=409)
 
 
 def total_cost(prog: CertProgramme) -> int:
@@ -282,12 +282,12 @@ def _field_form(data: Mapping[str, Any]) -> FieldForm:
 def add_field(session: Session, prog: CertProgramme, data: Mapping[str, Any], *, actor: Any
               ) -> CertField:
     if prog.state not in EDITABLE_STATES:
-        raise CertError("Fields can no longer be added to this programme.",
+        raise CertError(N_("Fields can no longer be added to this programme."),
                         kind="not_editable", http=409)
     form = _field_form(data)
     if session.scalar(select(CertField.id).where(CertField.programme_id == prog.id,
                                                  CertField.code == form.code)):
-        raise CertError("This programme already has a field with code %(code)s.",
+        raise CertError(N_("This programme already has a field with code %(code)s."),
                         kind="duplicate", http=409, code=form.code)
     field = CertField(programme_id=prog.id, seats_held=0,
                       **form.model_dump(mode="json"))
@@ -302,12 +302,12 @@ def add_field(session: Session, prog: CertProgramme, data: Mapping[str, Any], *,
 def update_field(session: Session, field: CertField, data: Mapping[str, Any], *, actor: Any
                  ) -> CertField:
     if field.programme.state not in EDITABLE_STATES:
-        raise CertError("This programme can no longer be edited.", kind="not_editable",
+        raise CertError(N_("This programme can no longer be edited."), kind="not_editable",
                         http=409)
     form = _field_form(data)
     if form.code != field.code and session.scalar(select(CertField.id).where(
             CertField.programme_id == field.programme_id, CertField.code == form.code)):
-        raise CertError("This programme already has a field with code %(code)s.",
+        raise CertError(N_("This programme already has a field with code %(code)s."),
                         kind="duplicate", http=409, code=form.code)
     values = form.model_dump(mode="json")
     quota = values.pop("quota")
@@ -319,7 +319,7 @@ def update_field(session: Session, field: CertField, data: Mapping[str, Any], *,
     if (field.programme.state != ProgrammeState.DRAFT and "fee" in changes
             and session.scalar(select(func.count()).select_from(CertRegistration).where(
                 CertRegistration.field_id == field.id)) ):
-        raise CertError("People have registered for %(field)s already; its fee cannot change.",
+        raise CertError(N_("People have registered for %(field)s already; its fee cannot change."),
                         kind="fee_locked", http=409, field=field.name)
     session.flush()
     if changes:
@@ -341,7 +341,7 @@ def set_open(session: Session, field: CertField, is_open: bool, *, actor: Any) -
 def remove_field(session: Session, field: CertField, *, actor: Any) -> None:
     if session.scalar(select(func.count()).select_from(CertRegistration)
                       .where(CertRegistration.field_id == field.id)):
-        raise CertError("%(field)s has registrations; close it instead of removing it.",
+        raise CertError(N_("%(field)s has registrations; close it instead of removing it."),
                         kind="has_registrations", http=409, field=field.name)
     for s in field.sessions:
         if s.reservation_ref:
@@ -386,16 +386,16 @@ def add_session(session: Session, field: CertField, data: Mapping[str, Any], *, 
                 ) -> CertSession:
     """Schedule a session; a lab is reserved through the core, or the session is refused."""
     if field.programme.state not in EDITABLE_STATES:
-        raise CertError("This programme can no longer be scheduled.", kind="not_editable",
+        raise CertError(N_("This programme can no longer be scheduled."), kind="not_editable",
                         http=409)
     try:
         form = SessionForm.model_validate(dict(data))
     except ValidationError as exc:
         raise form_error(exc, SESSION_LABELS) from None
     if form.ends_at <= form.starts_at:
-        raise CertError("A session must end after it starts.")
+        raise CertError(N_("A session must end after it starts."))
     if form.lab_id is None and not form.location:
-        raise CertError("Choose a lab or write where the session takes place.")
+        raise CertError(N_("Choose a lab or write where the session takes place."))
     row = CertSession(field_id=field.id, created_by=getattr(actor, "id", None),
                       **form.model_dump())
     session.add(row)
@@ -407,7 +407,7 @@ def add_session(session: Session, field: CertField, data: Mapping[str, Any], *, 
             source="certification", source_ref=f"session-{row.id}",
             requested_by=getattr(actor, "id", None), seats=field.quota or None))
         if not answer.granted:
-            raise CertError("The lab cannot be reserved: %(reason)s", kind="room_refused",
+            raise CertError(N_("The lab cannot be reserved: %(reason)s"), kind="room_refused",
                             http=409, reason=answer.reason)
         row.reservation_ref = answer.reference
         lab = rooms.get_lab(session, form.lab_id)

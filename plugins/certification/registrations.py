@@ -29,7 +29,7 @@ from core.audit.service import record as audit
 from core.db import Database
 from plugins.certification import notices, seats
 from plugins.certification.clock import now
-from plugins.certification.errors import CertError, form_error
+from plugins.certification.errors import N_, CertError, form_error
 from plugins.certification.flows import SEATING_STATES
 from plugins.certification.models import (
     ACTIVE,
@@ -103,13 +103,13 @@ def roster(session: Session, field_id: int, statuses: Sequence[str] | None = Non
 
 def window_problem(prog: CertProgramme, at: datetime) -> CertError | None:
     if prog.state != ProgrammeState.PUBLISHED:
-        return CertError("Registration for %(title)s is not open.", kind="not_open",
+        return CertError(N_("Registration for %(title)s is not open."), kind="not_open",
                          http=409, title=prog.title)
     if prog.registration_opens_at is None or at < prog.registration_opens_at:
-        return CertError("Registration for %(title)s has not opened yet.", kind="not_yet_open",
+        return CertError(N_("Registration for %(title)s has not opened yet."), kind="not_yet_open",
                          http=409, title=prog.title)
     if prog.registration_closes_at is None or at >= prog.registration_closes_at:
-        return CertError("Registration for %(title)s has closed.", kind="window_closed",
+        return CertError(N_("Registration for %(title)s has closed."), kind="window_closed",
                          http=409, title=prog.title)
     return None
 
@@ -118,18 +118,18 @@ def eligibility_problem(session: Session, field: CertField, p: CertParticipant
                         ) -> CertError | None:
     """Why ``p`` may not take ``field``, or ``None``."""
     if field.audience == Audience.INTERNAL and not p.internal:
-        return CertError("%(field)s is open to members of the university only: sign in with "
-                         "your account.", kind="not_eligible", http=403, field=field.name)
+        return CertError(N_("%(field)s is open to members of the university only: sign in with "
+                         "your account."), kind="not_eligible", http=403, field=field.name)
     if field.audience == Audience.EXTERNAL and p.internal:
-        return CertError("%(field)s is open to participants from outside the university only.",
+        return CertError(N_("%(field)s is open to participants from outside the university only."),
                          kind="not_eligible", http=403, field=field.name)
     allowed = [s.strip().lower() for s in (field.study_programmes or []) if s.strip()]
     if allowed and p.internal and p.study_programme.strip().lower() not in allowed:
-        return CertError("%(field)s is open to these study programmes only: %(list)s.",
+        return CertError(N_("%(field)s is open to these study programmes only: %(list)s."),
                          kind="not_eligible", http=403, field=field.name,
                          list=", ".join(field.study_programmes))
     if not p.internal and p.email_verified_at is None:
-        return CertError("Confirm your e-mail address first: open the link we sent you.",
+        return CertError(N_("Confirm your e-mail address first: open the link we sent you."),
                          kind="unverified", http=403)
     return None
 
@@ -154,32 +154,32 @@ def register(session: Session, field_id: int, p: CertParticipant, *, actor: Any 
     at = at or now()
     field = session.get(CertField, field_id)
     if field is None:
-        raise CertError("No such certification field.", kind="not_found", http=404)
+        raise CertError(N_("No such certification field."), kind="not_found", http=404)
     prog = field.programme
     if source == "portal":
         problem = window_problem(prog, at)
         if problem is not None:
             raise problem
         if not field.open:
-            raise CertError("Registration for %(field)s is closed.", kind="field_closed",
+            raise CertError(N_("Registration for %(field)s is closed."), kind="field_closed",
                             http=409, field=field.name)
     elif prog.state not in SEATING_STATES and prog.state != ProgrammeState.APPROVED:
-        raise CertError("%(title)s takes no registrations in its present state.",
+        raise CertError(N_("%(title)s takes no registrations in its present state."),
                         kind="not_open", http=409, title=prog.title)
     problem = eligibility_problem(session, field, p)
     if problem is not None:
         raise problem
     existing = active_of(session, p.id, field.id)
     if existing is not None:
-        raise CertError("You are already registered for %(field)s (registration %(code)s).",
+        raise CertError(N_("You are already registered for %(field)s (registration %(code)s)."),
                         kind="duplicate", http=409, field=field.name, code=existing.code)
     if prog.one_field_only:
         other = session.scalar(select(CertRegistration).join(CertField).where(
             CertRegistration.participant_id == p.id, CertField.programme_id == prog.id,
             CertRegistration.status.in_(ACTIVE)))
         if other is not None:
-            raise CertError("%(title)s allows one field per participant; you are registered "
-                            "for %(field)s.", kind="one_field_only", http=409,
+            raise CertError(N_("%(title)s allows one field per participant; you are registered "
+                            "for %(field)s."), kind="one_field_only", http=409,
                             title=prog.title, field=other.field.name)
     # Nobody jumps the queue: while people wait, a newcomer waits behind them.
     seat = seats.claim(session, field.id) if waiting(session, field.id) == 0 else None
@@ -206,12 +206,12 @@ def register_now(db: Database, field_id: int, participant_id: int, *, actor: Any
         with db.transaction() as session:
             p = session.get(CertParticipant, participant_id)
             if p is None:
-                raise CertError("No such participant.", kind="not_found", http=404)
+                raise CertError(N_("No such participant."), kind="not_found", http=404)
             reg = register(session, field_id, p, actor=actor, source=source)
             return Outcome(reg.code, reg.status, reg.seat_no, position(session, reg))
     except IntegrityError as exc:
         if "uq_cert_registrations_active" in str(exc.orig) or "participant_id" in str(exc.orig):
-            raise CertError("You are already registered for this field.", kind="duplicate",
+            raise CertError(N_("You are already registered for this field."), kind="duplicate",
                             http=409) from None
         raise
 
@@ -230,8 +230,8 @@ def _move(session: Session, reg: CertRegistration, sources: Sequence[str],
         .execution_options(synchronize_session=False))
     if getattr(result, "rowcount", 1) != 1:
         session.refresh(reg)
-        raise CertError("Registration %(code)s was changed meanwhile (it is now %(status)s); "
-                        "reload the page.", kind="conflict", http=409, code=reg.code,
+        raise CertError(N_("Registration %(code)s was changed meanwhile (it is now %(status)s); "
+                        "reload the page."), kind="conflict", http=409, code=reg.code,
                         status=reg.status)
     session.refresh(reg)
 
@@ -255,20 +255,20 @@ def cancel(session: Session, reg: CertRegistration, *, actor: Any = None, reason
            by_staff: bool = False) -> None:
     """Cancel an active registration; a freed seat goes to the waiting list."""
     if reg.status not in ACTIVE:
-        raise CertError("Registration %(code)s is no longer active.", kind="not_active",
+        raise CertError(N_("Registration %(code)s is no longer active."), kind="not_active",
                         http=409, code=reg.code)
     if not by_staff:
         prog = reg.field.programme
         deadline = prog.cancel_until or prog.registration_closes_at
         if reg.status != RegStatus.WAITLISTED and deadline is not None and now() >= deadline:
-            raise CertError("Cancellation closed on %(when)s; contact BPTI.",
+            raise CertError(N_("Cancellation closed on %(when)s; contact BPTI."),
                             kind="cancel_closed", http=409,
                             when=deadline.isoformat(timespec="minutes"))
         if prog.state not in SEATING_STATES:
-            raise CertError("This programme can no longer be changed on the portal.",
+            raise CertError(N_("This programme can no longer be changed on the portal."),
                             kind="not_open", http=409)
     elif not reason.strip():
-        raise CertError("Say why the registration is cancelled.", kind="reason_needed")
+        raise CertError(N_("Say why the registration is cancelled."), kind="reason_needed")
     _end(session, reg, RegStatus.CANCELLED, actor=actor, reason=reason)
     if by_staff:
         notices.ended(session, reg, reason)
@@ -276,10 +276,10 @@ def cancel(session: Session, reg: CertRegistration, *, actor: Any = None, reason
 
 def accept_offer(session: Session, reg: CertRegistration, *, actor: Any = None) -> None:
     if reg.status != RegStatus.OFFERED:
-        raise CertError("There is no seat offer on registration %(code)s.", kind="no_offer",
+        raise CertError(N_("There is no seat offer on registration %(code)s."), kind="no_offer",
                         http=409, code=reg.code)
     if reg.offer_expires_at is not None and reg.offer_expires_at <= now():
-        raise CertError("The seat offer expired at %(when)s.", kind="offer_expired", http=409,
+        raise CertError(N_("The seat offer expired at %(when)s."), kind="offer_expired", http=409,
                         when=reg.offer_expires_at.isoformat(timespec="minutes"))
     _move(session, reg, (RegStatus.OFFERED.value,), status=RegStatus.CONFIRMED.value,
           confirmed_at=now(), offer_expires_at=None)
@@ -290,7 +290,7 @@ def accept_offer(session: Session, reg: CertRegistration, *, actor: Any = None) 
 
 def decline_offer(session: Session, reg: CertRegistration, *, actor: Any = None) -> None:
     if reg.status != RegStatus.OFFERED:
-        raise CertError("There is no seat offer on registration %(code)s.", kind="no_offer",
+        raise CertError(N_("There is no seat offer on registration %(code)s."), kind="no_offer",
                         http=409, code=reg.code)
     _end(session, reg, RegStatus.OFFER_DECLINED, actor=actor, reason="declined")
 
@@ -338,14 +338,14 @@ def expire_offers(session: Session, at: datetime | None = None) -> int:
 
 def change_quota(session: Session, field: CertField, quota: int, *, actor: Any = None) -> None:
     if quota < 0 or quota > 100_000:
-        raise CertError("A quota is a whole number from 0 to 100000.")
+        raise CertError(N_("A quota is a whole number from 0 to 100000."))
     old = field.quota
     if quota == old:
         return
     if not seats.set_quota(session, field.id, quota):
         _quota, held = seats.counts(session, field.id)
-        raise CertError("%(held)d seats of %(field)s are taken; the quota cannot go below that. "
-                        "Cancel registrations first.", kind="quota_below_taken", http=409,
+        raise CertError(N_("%(held)d seats of %(field)s are taken; the quota cannot go below that. "
+                        "Cancel registrations first."), kind="quota_below_taken", http=409,
                         held=held, field=field.name)
     session.refresh(field)
     audit(session, "certification.quota", actor=actor, object_type="cert_field",
@@ -387,11 +387,11 @@ def record_payment(session: Session, reg: CertRegistration, data: dict[str, Any]
     except ValidationError as exc:
         raise form_error(exc, {"amount": "Jumlah", "paid_on": "Tanggal bayar"}) from None
     if form.amount == 0:
-        raise CertError("A payment of zero records nothing.")
+        raise CertError(N_("A payment of zero records nothing."))
     paid = int(session.scalar(select(func.coalesce(func.sum(CertPayment.amount), 0))
                               .where(CertPayment.registration_id == reg.id)) or 0)
     if paid + form.amount < 0:
-        raise CertError("A refund cannot exceed what was paid (Rp %(paid)s).",
+        raise CertError(N_("A refund cannot exceed what was paid (Rp %(paid)s)."),
                         paid=f"{paid:,}".replace(",", "."))
     row = CertPayment(registration_id=reg.id, amount=form.amount, method=form.method,
                       reference=form.reference, paid_on=form.paid_on, note=form.note,
@@ -410,7 +410,7 @@ def record_payment(session: Session, reg: CertRegistration, data: dict[str, Any]
 def waive(session: Session, reg: CertRegistration, *, actor: Any = None, reason: str = ""
           ) -> None:
     if not reason.strip():
-        raise CertError("Say why the fee is waived.", kind="reason_needed")
+        raise CertError(N_("Say why the fee is waived."), kind="reason_needed")
     reg.payment_status = PaymentStatus.WAIVED.value
     session.flush()
     audit(session, "certification.waive", actor=actor, object_type="cert_registration",

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.audit.service import lock_chain
-from plugins.certification.errors import CertError
+from plugins.certification.errors import N_, CertError
 from plugins.certification.models import HOLDING, CertField, CertRegistration
 
 
@@ -53,8 +53,8 @@ def release(session: Session, field_id: int) -> None:
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 1) != 1:
-        raise CertError("The seat count of field %(id)s is already zero; run "
-                        "`ruang certification check`.", kind="conflict", http=409, id=field_id)
+        raise CertError(N_("The seat count of field %(id)s is already zero; run "
+                        "`ruang certification check`."), kind="conflict", http=409, id=field_id)
 
 
 def set_quota(session: Session, field_id: int, quota: int) -> bool:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from core.audit.service import record as audit
 from core.contracts import ThirdParty
-from plugins.certification.errors import CertError, form_error
+from plugins.certification.errors import N_, CertError, form_error
 from plugins.certification.models import CertDocument, CertProgramme, CertVendor
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -84,7 +84,7 @@ def create(session: Session, data: Mapping[str, Any], *, actor: Any) -> CertVend
     form = _form(data)
     if session.scalar(select(CertVendor.id).where(func.lower(CertVendor.name)
                                                   == form.name.lower())):
-        raise CertError("A vendor named %(name)s already exists.", kind="duplicate", http=409,
+        raise CertError(N_("A vendor named %(name)s already exists."), kind="duplicate", http=409,
                         name=form.name)
     vendor = CertVendor(**_values(form), created_by=getattr(actor, "id", None))
     session.add(vendor)
@@ -100,7 +100,7 @@ def update(session: Session, vendor: CertVendor, data: Mapping[str, Any], *, act
     clash = session.scalar(select(CertVendor.id).where(
         func.lower(CertVendor.name) == form.name.lower(), CertVendor.id != vendor.id))
     if clash:
-        raise CertError("A vendor named %(name)s already exists.", kind="duplicate", http=409,
+        raise CertError(N_("A vendor named %(name)s already exists."), kind="duplicate", http=409,
                         name=form.name)
     changes = {}
     for key, value in _values(form).items():
@@ -182,23 +182,23 @@ def add_document(session: Session, vendor: CertVendor, *, title: str, filename: 
                  actor: Any) -> CertDocument:
     title = (title or "").strip()
     if not 2 <= len(title) <= 200:
-        raise CertError("Give the document a title (2 to 200 characters).")
+        raise CertError(N_("Give the document a title (2 to 200 characters)."))
     if direction not in ("received", "sent"):
-        raise CertError("A document is either received from or sent to the vendor.")
+        raise CertError(N_("A document is either received from or sent to the vendor."))
     name = _safe_name(filename)
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in TYPES:
-        raise CertError("%(name)s: only %(types)s files are accepted.", name=name,
+        raise CertError(N_("%(name)s: only %(types)s files are accepted."), name=name,
                         types=", ".join(sorted(TYPES)))
     if not data:
-        raise CertError("%(name)s is empty.", name=name)
+        raise CertError(N_("%(name)s is empty."), name=name)
     if len(data) > MAX_BYTES:
-        raise CertError("%(name)s is larger than %(mb)d MB.", name=name,
+        raise CertError(N_("%(name)s is larger than %(mb)d MB."), name=name,
                         mb=MAX_BYTES // (1024 * 1024))
     if not _content_ok(ext, data):
-        raise CertError("%(name)s is not really a .%(ext)s file.", name=name, ext=ext)
+        raise CertError(N_("%(name)s is not really a .%(ext)s file."), name=name, ext=ext)
     if programme_id is not None and session.get(CertProgramme, programme_id) is None:
-        raise CertError("No such programme.", kind="not_found", http=404)
+        raise CertError(N_("No such programme."), kind="not_found", http=404)
     stored = secrets.token_hex(20)
     path = folder() / stored
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -228,6 +228,6 @@ def documents(session: Session, vendor_id: int) -> list[CertDocument]:
 def document_bytes(doc: CertDocument) -> bytes:
     data = (folder() / doc.stored_name).read_bytes()
     if hashlib.sha256(data).hexdigest() != doc.sha256:
-        raise CertError("The stored file of %(name)s was altered; it is not served.",
+        raise CertError(N_("The stored file of %(name)s was altered; it is not served."),
                         kind="tampered", http=500, name=doc.filename)
     return data

@@ -22,7 +22,7 @@ from core.accounts.access import public
 from core.instance import ruang
 from plugins.certification import certificates, participants, registrations
 from plugins.certification.clock import now
-from plugins.certification.errors import CertError
+from plugins.certification.errors import N_, CertError
 from plugins.certification.flows import PUBLIC_STATES
 from plugins.certification.models import (
     ACTIVE,
@@ -172,8 +172,8 @@ def _ask_for_link(f: CertField, prog: CertProgramme) -> Any:
     try:
         form = participants.check_external(values)
         if f.audience == "internal":
-            raise CertError("%(field)s is open to members of the university only: sign in "
-                            "with your account.", kind="not_eligible", http=403, field=f.name)
+            raise CertError(N_("%(field)s is open to members of the university only: sign in "
+                            "with your account."), kind="not_eligible", http=403, field=f.name)
         with _db().transaction() as s:
             p = participants.external(s, form, locale=str(get_locale() or ""))
             participants.send_link(s, p, url_for("certification.portal_register",

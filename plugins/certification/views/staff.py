@@ -26,7 +26,7 @@ from plugins.certification import (
     registrations,
     vendors,
 )
-from plugins.certification.errors import CertError
+from plugins.certification.errors import N_, CertError
 from plugins.certification.flows import PROGRAMME
 from plugins.certification.models import (
     ACTIVE,
@@ -390,7 +390,7 @@ def registration_add(field_id: int) -> Response:
             if username:
                 user = s.scalar(select(User).where(User.username == username))
                 if user is None:
-                    raise CertError("No account with user name %(name)s.", name=username)
+                    raise CertError(N_("No account with user name %(name)s."), name=username)
                 p = participants.of_user(s, user)
             else:
                 form = participants.check_external(_form())

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from core.accounts.access import require
 from core.instance import ruang
 from plugins.certification import vendors
-from plugins.certification.errors import CertError
+from plugins.certification.errors import N_, CertError
 from plugins.certification.models import CertDocument, CertVendor
 from plugins.certification.views import bp, get_or_404, refuse
 
@@ -79,7 +79,7 @@ def document_add(vendor_id: int) -> Response:
     programme = request.form.get("programme_id", "")
     try:
         if upload is None or not upload.filename:
-            raise CertError("Choose a file to upload.")
+            raise CertError(N_("Choose a file to upload."))
         with ruang().db.transaction() as s:
             row = get_or_404(s, CertVendor, vendor_id)
             vendors.add_document(s, row, title=request.form.get("title", ""),
