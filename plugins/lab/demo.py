@@ -14,11 +14,11 @@ from core.db import utcnow
 from core.rooms import service as rooms
 from plugins.lab import catalog, holds, live, repairs, requests
 from plugins.lab.models import (
-    ChecklistItem,
     HoldKind,
     LabRequest,
     Occurrence,
     OccurrenceStatus,
+    PreparationItem,
     RequestState,
     UsageEntry,
     UsageKind,
@@ -151,7 +151,7 @@ def _past_session(session: Session, lab_id: int, requester: User, staff: User) -
                      checked_out_at=end - timedelta(minutes=5), checked_out_by=staff.id,
                      attendees=23, condition_note="Rapi, semua PC dimatikan.")
     session.add(occ)
-    session.add(ChecklistItem(request_id=req.id, position=0, label="Pasang Git di semua PC",
+    session.add(PreparationItem(request_id=req.id, position=0, label="Pasang Git di semua PC",
                               assignee_id=staff.id, done=True, done_by=staff.id,
                               done_at=begin - timedelta(days=1)))
     session.flush()

@@ -150,11 +150,15 @@ class LabRequest(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    # Classes, not names: every plugin shares one registry, and another plugin may well
+    # have a "PreparationItem" of its own.
     occurrences: Mapped[list[Occurrence]] = relationship(
-        back_populates="request", order_by="Occurrence.starts_at", cascade="all, delete-orphan"
+        lambda: Occurrence, back_populates="request",
+        order_by=lambda: Occurrence.starts_at, cascade="all, delete-orphan"
     )
-    checklist: Mapped[list[ChecklistItem]] = relationship(
-        back_populates="request", order_by="ChecklistItem.position", cascade="all, delete-orphan"
+    checklist: Mapped[list[PreparationItem]] = relationship(
+        lambda: PreparationItem, back_populates="request",
+        order_by=lambda: PreparationItem.position, cascade="all, delete-orphan"
     )
 
     @property
@@ -191,7 +195,7 @@ class Occurrence(Base):
     condition_note: Mapped[str] = mapped_column(Text, default="")
     reminded_at: Mapped[datetime | None] = mapped_column(default=None)
 
-    request: Mapped[LabRequest] = relationship(back_populates="occurrences")
+    request: Mapped[LabRequest] = relationship(lambda: LabRequest, back_populates="occurrences")
 
     @property
     def active(self) -> bool:
@@ -233,7 +237,7 @@ class Hold(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ChecklistItem(Base):
+class PreparationItem(Base):
     """One preparation task of a request, assigned to a staff member."""
 
     __tablename__ = "lab_checklist_items"
@@ -249,7 +253,7 @@ class ChecklistItem(Base):
     done_at: Mapped[datetime | None] = mapped_column(default=None)
     note: Mapped[str] = mapped_column(String(300), default="")
 
-    request: Mapped[LabRequest] = relationship(back_populates="checklist")
+    request: Mapped[LabRequest] = relationship(lambda: LabRequest, back_populates="checklist")
 
 
 class RepairState(StrEnum):
@@ -338,6 +342,6 @@ class SeatUse(Base):
 
 
 MODELS: list[type[Base]] = [
-    LabProfile, Equipment, Software, LabRequest, Occurrence, Hold, ChecklistItem, Repair,
+    LabProfile, Equipment, Software, LabRequest, Occurrence, Hold, PreparationItem, Repair,
     UsageEntry, SeatUse,
 ]

@@ -38,11 +38,11 @@ from plugins.lab.errors import N_, LabError, SlotTaken, describe, tr
 from plugins.lab.flows import LAB_REQUEST
 from plugins.lab.models import (
     Channel,
-    ChecklistItem,
     HoldKind,
     LabRequest,
     Occurrence,
     OccurrenceStatus,
+    PreparationItem,
     RequestState,
     SeatUse,
     UsageEntry,
@@ -491,7 +491,7 @@ def assign(session: Session, req: LabRequest, actor: Any, form: AssignForm) -> N
     req.checklist.clear()
     session.flush()
     for position, label in enumerate(form.items):
-        req.checklist.append(ChecklistItem(position=position, label=label,
+        req.checklist.append(PreparationItem(position=position, label=label,
                                            assignee_id=assignee.id))
     session.flush()
     LAB_REQUEST.apply(session, req, "assign", actor, form.comment)
@@ -500,7 +500,7 @@ def assign(session: Session, req: LabRequest, actor: Any, form: AssignForm) -> N
     notices.queue(session, notices.assigned(session, req, _lab_name(_lab(session, req))))
 
 
-def tick(session: Session, item: ChecklistItem, actor: Any, done: bool, note: str = "") -> None:
+def tick(session: Session, item: PreparationItem, actor: Any, done: bool, note: str = "") -> None:
     """Tick (or untick) a checklist item; only while the lab is being prepared."""
     req = item.request
     if req.state != RequestState.PREPARING:

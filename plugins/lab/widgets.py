@@ -13,7 +13,7 @@ from core.accounts.access import can
 from core.contracts import Widget
 from core.rooms import service as rooms
 from plugins.lab import repairs, requests
-from plugins.lab.models import ChecklistItem, LabRequest, RequestState
+from plugins.lab.models import LabRequest, PreparationItem, RequestState
 
 
 def _count(session: Session, *where: Any) -> int:
@@ -47,8 +47,8 @@ def widgets(user: Any, session: Session) -> list[Widget]:
         mine = list(session.scalars(select(LabRequest).where(
             LabRequest.state == RequestState.PREPARING.value,
             (LabRequest.assignee_id == user.id)
-            | LabRequest.id.in_(select(ChecklistItem.request_id).where(
-                ChecklistItem.assignee_id == user.id))).order_by(LabRequest.first_day)))
+            | LabRequest.id.in_(select(PreparationItem.request_id).where(
+                PreparationItem.assignee_id == user.id))).order_by(LabRequest.first_day)))
         if mine:
             out.append(Widget(_("My lab preparations"), render_template(
                 "lab/_widget_requests.html", rows=mine, codes=codes, total=len(mine),

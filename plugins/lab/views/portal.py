@@ -27,9 +27,9 @@ from plugins.lab.errors import N_, LabError
 from plugins.lab.flows import FORM_ACTIONS, LAB_REQUEST
 from plugins.lab.models import (
     Channel,
-    ChecklistItem,
     LabRequest,
     OccurrenceStatus,
+    PreparationItem,
     RequestState,
 )
 from plugins.lab.timeslots import day_bounds, day_format, local, today
@@ -386,7 +386,7 @@ def tick(item_id: int) -> Response:
     done = request.form.get("done") == "1"
     note = request.form.get("note", "")
     with r.db.session() as session:
-        item = session.get(ChecklistItem, item_id)
+        item = session.get(PreparationItem, item_id)
         if item is None:
             abort(404)
         request_id = item.request_id
@@ -395,7 +395,7 @@ def tick(item_id: int) -> Response:
         abort(403)
     try:
         with r.db.transaction() as session:
-            found = session.get(ChecklistItem, item_id)
+            found = session.get(PreparationItem, item_id)
             assert found is not None
             requests.tick(session, found, current_user, done, note)
     except LabError as exc:
@@ -415,7 +415,7 @@ def add_item(request_id: int) -> Response:
         if req.state != RequestState.PREPARING:
             raise LabError(N_("The checklist can only change while the lab is being "
                               "prepared."))
-        req.checklist.append(ChecklistItem(position=len(req.checklist), label=label,
+        req.checklist.append(PreparationItem(position=len(req.checklist), label=label,
                                            assignee_id=req.assignee_id))
         session.flush()
         from core.audit.service import record as audit

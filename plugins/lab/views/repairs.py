@@ -17,18 +17,24 @@ from core.rooms import service as rooms
 from core.workflow.engine import WorkflowError
 from core.workflow.panel import panel
 from plugins.lab import people, repairs
-from plugins.lab.errors import LabError
+from plugins.lab.errors import N_, LabError
 from plugins.lab.flows import REPAIR, REPAIR_FORM_ACTIONS
 from plugins.lab.views import bp
 from plugins.lab.views.common import flash_refusal, repair_or_404
 
+REPAIR_SOURCES = {
+    "lab_page": N_("lab page"), "seat": N_("QR sticker"), "kiosk": N_("kiosk of the PC"),
+    "checkout": N_("check-out"), "helpdesk": N_("helpdesk"), "registry": N_("rooms registry"),
+    "import": N_("import"),
+}
 REPAIR_BADGES = {"reported": "warn", "sent": "info", "in_repair": "info", "done": "ok",
                  "cancelled": "plain"}
 
 
 @bp.app_context_processor
 def _repair_context() -> dict[str, Any]:
-    return {"repair_badges": REPAIR_BADGES, "repair_label": lambda s: _(REPAIR.label(s))}
+    return {"repair_badges": REPAIR_BADGES, "repair_label": lambda s: _(REPAIR.label(s)),
+            "repair_source": lambda s: _(REPAIR_SOURCES.get(s, s))}
 
 
 @bp.route("/repairs", endpoint="repairs")

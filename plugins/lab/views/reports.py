@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 from flask import Response, abort, render_template, request
 from markupsafe import Markup
@@ -46,6 +46,7 @@ def utilisation() -> str:
     next_month = (year + (month == 12), month % 12 + 1)
     return render_template(
         "lab/utilisation.html", reports=found, year=year, month=month, labs=labs, code=code,
+        month_start=date(year, month, 1),
         chart_json=Markup(json.dumps(chart).replace("<", "\\u003c")),  # noqa: S704
         prev=f"{prev_month[0]}-{prev_month[1]:02d}", next=f"{next_month[0]}-{next_month[1]:02d}")
 

@@ -20,7 +20,7 @@ def settings(mail_settings: Settings) -> Settings:
 
 @pytest.fixture(autouse=True)
 def deliverable_demo_addresses(request: pytest.FixtureRequest) -> None:
-    """The core's demo users live at ``demo.ruang.local``, which mail servers (and the
+    """The core's demo users live at ``demo.example.org``, which mail servers (and the
     outbox's address check) refuse; give them addresses a real SMTP server accepts."""
     if "app" not in request.fixturenames:
         return
@@ -31,9 +31,9 @@ def deliverable_demo_addresses(request: pytest.FixtureRequest) -> None:
     db = request.getfixturevalue("db")
     with db.transaction() as session:
         for who in session.scalars(__import__("sqlalchemy").select(User)).all():
-            if who.email.endswith("@demo.ruang.local"):
+            if who.email.endswith("@demo.example.org"):
                 session.execute(update(User).where(User.id == who.id).values(
-                    email=who.email.replace("@demo.ruang.local", "@kampus.example.ac.id")))
+                    email=who.email.replace("@demo.example.org", "@kampus.example.ac.id")))
 
 
 def monday(weeks_ahead: int = 60) -> date:
