@@ -550,3 +550,191 @@ def login_cards(exam_id: int) -> Response | WerkzeugResponse:
         "Content-Disposition": f'attachment; filename="kartu-{exam.code}.pdf"'})
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+# -- CBT events (the SOP procedure) --------------------------------------------------------
+
+
+def _may_manage() -> bool:
+    from core.accounts.access import can
+
+    return can(current_user, "cbt.events.manage")
+
+
+def _event_or_403(session: Any, event_id: int) -> Any:
+    from plugins.cbt.models import CbtEvent
+
+    event = _one(session, CbtEvent, event_id)
+    if not _may_manage() and event.created_by != current_user.id:
+        abort(403)
+    return event
+
+
+def _proposal(form: Any) -> Any:
+    from plugins.cbt.events import Proposal
+
+    try:
+        return Proposal.model_validate({
+            "title": form.get("title", ""), "unit": form.get("unit", ""),
+            "purpose": form.get("purpose", ""), "starts_on": form.get("starts_on") or None,
+            "ends_on": form.get("ends_on") or form.get("starts_on") or None,
+            "expected_candidates": form.get("expected_candidates") or 0,
+            "material": form.get("material", ""), "contact": form.get("contact", "")})
+    except ValidationError as exc:
+        labels = {"title": _("Title"), "unit": _("Unit"), "starts_on": _("First day"),
+                  "ends_on": _("Last day"), "expected_candidates": _("Expected candidates")}
+        raise ValueError("; ".join(
+            f"{labels.get(str(e['loc'][0]), str(e['loc'][0])) if e['loc'] else ''}: "
+            f"{str(e['msg']).removeprefix('Value error, ')}".lstrip(": ")
+            for e in exc.errors())) from None
+
+
+@bp.route("/events")
+@require("cbt.events.propose")
+def event_list() -> str:
+    from plugins.cbt import events
+
+    with ruang().db.session() as session:
+        rows = events.events_for(session, current_user, everyone=_may_manage())
+    return render_template("cbt/events.html", events=rows, wf=events.EVENT,
+                           manage=_may_manage())
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@require("cbt.events.propose")
+def event_new() -> str | WerkzeugResponse:
+    from plugins.cbt import events
+
+    values = dict(request.form) if request.method == "POST" else {
+        "unit": getattr(current_user, "unit", "")}
+    if request.method == "POST":
+        try:
+            proposal = _proposal(request.form)
+            with ruang().db.transaction() as session:
+                event = events.propose(session, proposal, current_user)
+        except ValueError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Proposal saved as a draft. Submit it when it is complete."), "success")
+            return redirect(url_for("cbt.event_detail", event_id=event.id))
+    return render_template("cbt/event_form.html", v=values, event=None)
+
+
+@bp.route("/events/<int:event_id>", methods=["GET", "POST"])
+@require("cbt.events.propose")
+def event_detail(event_id: int) -> str | WerkzeugResponse:
+    from core.accounts.models import User
+    from core.rooms.service import labs
+    from core.workflow.panel import panel
+    from plugins.cbt import events
+
+    db = ruang().db
+    if request.method == "POST":  # the requester edits a draft or returned proposal
+        try:
+            proposal = _proposal(request.form)
+            with db.transaction() as session:
+                event = _event_or_403(session, event_id)
+                events.update_proposal(session, event, proposal, current_user)
+        except (ValueError, events.EventError) as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Saved."), "success")
+        return redirect(url_for("cbt.event_detail", event_id=event_id))
+    with db.session() as session:
+        event = _event_or_403(session, event_id)
+        wf_panel = panel(session, events.EVENT, event, current_user,
+                         url_for("cbt.event_workflow", event_id=event.id))
+        sessions = events.sessions_of(session, event)
+        check = events.checklist(session, event)
+        exam = session.get(Exam, event.exam_id) if event.exam_id else None
+        manage = _may_manage()
+        exam_rows = exam_service.exams(session) if manage else []
+        lab_rows = labs(session, include_inactive=False) if manage else []
+        proctors = list(session.scalars(select(User).where(
+            User.role.in_(("proctor", "staff")), User.active.is_(True))
+            .order_by(User.full_name))) if manage else []
+        names = {u.id: u.display_name for u in proctors}
+        seated = {s.id: len(roster_of_session(session, s.id)) for s in sessions}
+    tz = ZoneInfo(ruang().settings.timezone)
+
+    def local_dt(value: datetime, fmt: str = "%d-%m-%Y %H:%M") -> str:
+        return value.astimezone(tz).strftime(fmt)
+
+    return render_template(
+        "cbt/event.html", event=event, panel=wf_panel, local_dt=local_dt, sessions=sessions,
+        check=check,
+        exam=exam, manage=manage, exams=exam_rows, labs=lab_rows, proctors=proctors,
+        names=names, seated=seated, editable=event.state in events.EDITABLE
+        and event.created_by == current_user.id,
+        preparing=manage and event.state in events.PREPARING, v=event.__dict__)
+
+
+def roster_of_session(session: Any, session_id: int) -> list[Any]:
+    from plugins.cbt.models import Candidate
+
+    return list(session.scalars(select(Candidate).where(Candidate.session_id == session_id)
+                                .order_by(Candidate.seat)))
+
+
+@bp.route("/events/<int:event_id>/workflow", methods=["POST"])
+@require("cbt.events.propose")
+def event_workflow(event_id: int) -> WerkzeugResponse:
+    from core.workflow.engine import WorkflowError
+    from core.workflow.panel import apply_form, status_code
+    from plugins.cbt import events
+
+    try:
+        with ruang().db.transaction() as session:
+            event = _event_or_403(session, event_id)
+            apply_form(session, events.EVENT, event, current_user, request.form)
+    except WorkflowError as exc:
+        flash(str(exc), "error")
+        if status_code(exc) == 403:
+            abort(403)
+    else:
+        flash(_("Done."), "success")
+    return redirect(url_for("cbt.event_detail", event_id=event_id))
+
+
+@bp.route("/events/<int:event_id>/prepare", methods=["POST"])
+@require("cbt.events.manage")
+def event_prepare(event_id: int) -> WerkzeugResponse:
+    from plugins.cbt import events
+
+    form = request.form
+    action = form.get("action", "")
+    try:
+        with ruang().db.transaction() as session:
+            event = _event_or_403(session, event_id)
+            if action == "checklist":
+                events.update_checklist(
+                    session, event, current_user,
+                    exam_id=form.get("exam", type=int),
+                    material_agreed=bool(form.get("material_agreed")),
+                    devices_checked=bool(form.get("devices_checked")),
+                    running_order=form.get("running_order", ""))
+            elif action == "session":
+                start = _local_dt(form.get("starts_at", ""))
+                end = _local_dt(form.get("ends_at", ""))
+                if start is None or end is None:
+                    raise events.EventError(_("Give the start and end of the session."))
+                events.add_session(
+                    session, event, current_user, lab_id=form.get("lab", type=int) or 0,
+                    starts_at=start, ends_at=end,
+                    proctor_ids=[int(p) for p in form.getlist("proctors") if p.isdigit()],
+                    seats=form.get("seats", type=int))
+            elif action == "seat":
+                events.seat_candidates(session, event, form.get("session", type=int) or 0,
+                                       current_user, form.get("limit", type=int))
+            elif action == "remove_session":
+                events.remove_session(session, event, form.get("session", type=int) or 0,
+                                      current_user)
+            else:
+                abort(400)
+    except events.EventError as exc:
+        flash(str(exc), "error")
+    except ValueError:
+        flash(_("Write dates as YYYY-MM-DD HH:MM."), "error")
+    else:
+        flash(_("Saved."), "success")
+    return redirect(url_for("cbt.event_detail", event_id=event_id))

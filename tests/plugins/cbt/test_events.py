@@ -170,6 +170,7 @@ def test_cancelling_releases_the_lab_and_unseats_candidates(db, event_id):
         staff = user(session, "wdm")
         events.update_checklist(session, event, staff, exam_id=exam_id)
         lab = lab_by_code(session, "LAB-2")
+        assert lab is not None
         cbt_session = events.add_session(
             session, event, staff, lab_id=lab.id,
             starts_at=datetime(2026, 3, 3, 1, tzinfo=UTC),
@@ -197,6 +198,7 @@ def test_a_lab_that_cannot_hold_the_session_is_refused(db, event_id):
         staff = user(session, "wdm")
         events.update_checklist(session, event, staff, exam_id=exam_id)
         lab = lab_by_code(session, "LAB-1")
+        assert lab is not None
         with pytest.raises(events.EventError, match="the lab was not reserved"):
             events.add_session(session, event, staff, lab_id=lab.id,
                                starts_at=datetime(2026, 3, 2, 1, tzinfo=UTC),
