@@ -46,4 +46,4 @@ def ensure_demo_users(session: Session) -> None:
             continue
         details = dict(_DETAILS[username])
         create_user(session, username=username, password=password,
-                    email=f"{username}@demo.ruang.local", **details)  # type: ignore[arg-type]
+                    email=f"{username}@demo.example.org", **details)  # type: ignore[arg-type]
