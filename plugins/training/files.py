@@ -1,0 +1,300 @@
+"""Files of a training: materials for participants, photos and documents of the event.
+
+A file is accepted when its extension is on the list, its content really is of that kind
+(images are opened with Pillow, office documents as the ZIP packages they are, PDFs must
+start and end like one) and it is within the size limit. Photos must be images. Files
+are stored under ``<instance>/uploads/training/<yyyy>/<mm>/`` with random names, readable
+by the server's user only; a file written for a transaction that then fails is removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import re
+import secrets
+import unicodedata
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.audit.service import record as audit
+from core.db import utcnow
+from plugins.training.errors import TrainingError
+from plugins.training.models import FileKind, Training, TrainingFile
+from plugins.training.options import setting
+
+ACCEPTED: dict[str, tuple[str, str]] = {
+    "png": ("image", "image/png"),
+    "jpg": ("image", "image/jpeg"),
+    "jpeg": ("image", "image/jpeg"),
+    "webp": ("image", "image/webp"),
+    "pdf": ("pdf", "application/pdf"),
+    "docx": ("ooxml", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    "xlsx": ("ooxml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "pptx": ("ooxml",
+             "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+    "odt": ("odf", "application/vnd.oasis.opendocument.text"),
+    "ods": ("odf", "application/vnd.oasis.opendocument.spreadsheet"),
+    "odp": ("odf", "application/vnd.oasis.opendocument.presentation"),
+}
+IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+OOXML_MAIN = {"docx": "word/", "xlsx": "xl/", "pptx": "ppt/"}
+MAX_IMAGE_PIXELS = 60_000_000
+MAX_ZIP_ENTRIES = 5000
+MAX_NAME = 150
+MAX_FILES = 20
+STORAGE_RE = re.compile(r"\d{4}/\d{2}/[0-9a-f]{32}")
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Checked:
+    filename: str
+    content_type: str
+    data: bytes
+    sha256: str
+
+
+def clean_name(name: str) -> str:
+    """A file name safe to show and to send back: no folders, no control characters."""
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
+    name = re.sub(r"\s+", " ", name)
+    if len(name) > MAX_NAME:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: MAX_NAME - len(ext) - 1] + dot + ext) if dot else name[:MAX_NAME]
+    return name or "berkas"
+
+
+def _human(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    return f"{max(size // 1024, 1)} KB"
+
+
+def _looks_like(data: bytes) -> str:
+    head = data[:8]
+    if head.startswith(b"MZ"):
+        return "a Windows program"
+    if head.startswith(b"\x7fELF"):
+        return "a Linux program"
+    if head.startswith(b"PK"):
+        return "a ZIP archive"
+    if head.startswith(b"%PDF"):
+        return "a PDF"
+    if head.lstrip().lower().startswith((b"<!doc", b"<html", b"<svg", b"<?xml")):
+        return "HTML or XML"
+    return "something else"
+
+
+def _image_type(data: bytes) -> str | None:
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+            if width * height > MAX_IMAGE_PIXELS:
+                return None
+            fmt = img.format or ""
+            img.verify()
+    except Exception:
+        return None
+    return IMAGE_TYPES.get(fmt)
+
+
+def _zip(data: bytes) -> zipfile.ZipFile | None:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        if len(archive.infolist()) > MAX_ZIP_ENTRIES or archive.testzip() is not None:
+            return None
+        return archive
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError):
+        return None
+
+
+def check(upload: Upload, *, max_bytes: int, kind: str) -> Checked:
+    """Accept ``upload`` as a file of ``kind`` or raise :class:`TrainingError` saying why."""
+    name = clean_name(upload.filename)
+    ext = name.rpartition(".")[2].lower() if "." in name else ""
+    accepted = sorted(k for k, (family, _t) in ACCEPTED.items()
+                      if kind != FileKind.PHOTO.value or family == "image")
+    if ext not in accepted:
+        raise TrainingError("%(name)s: files of type %(ext)s are not accepted here; accepted: "
+                            "%(accepted)s", name=name, ext="." + ext if ext else "-",
+                            accepted=", ".join(accepted))
+    data = upload.data
+    if not data:
+        raise TrainingError("%(name)s: the file is empty", name=name)
+    if len(data) > max_bytes:
+        raise TrainingError("%(name)s: %(size)s is more than the limit of %(limit)s",
+                            name=name, size=_human(len(data)), limit=_human(max_bytes))
+    family, content_type = ACCEPTED[ext]
+    ok = True
+    if family == "image":
+        found = _image_type(data)
+        ok = found is not None
+        content_type = found or content_type
+    elif family == "pdf":
+        ok = data.startswith(b"%PDF-") and b"%%EOF" in data[-2048:]
+    elif family == "ooxml":
+        archive = _zip(data)
+        ok = archive is not None and "[Content_Types].xml" in archive.namelist() and any(
+            n.startswith(OOXML_MAIN[ext]) for n in archive.namelist())
+    elif family == "odf":
+        archive = _zip(data)
+        ok = (archive is not None and "mimetype" in archive.namelist()
+              and archive.read("mimetype").decode("ascii", "replace").strip() == content_type)
+    if not ok:
+        raise TrainingError("%(name)s: the content is not a valid .%(ext)s file (it looks "
+                            "like %(found)s)", name=name, ext=ext, found=_looks_like(data))
+    return Checked(name, content_type, data, hashlib.sha256(data).hexdigest())
+
+
+# -- storage ---------------------------------------------------------------------------------
+
+
+def root(instance: Path) -> Path:
+    return instance / "uploads" / "training"
+
+
+def _store(instance: Path, data: bytes) -> str:
+    now = utcnow()
+    rel = f"{now:%Y}/{now:%m}/{secrets.token_hex(16)}"
+    path = root(instance) / rel
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(path.name + ".part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    tmp.replace(path)
+    return rel
+
+
+def path_of(instance: Path, storage_name: str) -> Path:
+    if not STORAGE_RE.fullmatch(storage_name):
+        raise TrainingError("bad storage name", kind="not_found", http=404)
+    return root(instance) / storage_name
+
+
+def store_bytes(instance: Path, data: bytes) -> str:
+    """Write ``data`` under a new random name (the report PDF uses it too)."""
+    return _store(instance, data)
+
+
+def remove(instance: Path, names: Sequence[str]) -> None:
+    for name in names:
+        with contextlib.suppress(OSError, TrainingError):
+            path_of(instance, name).unlink(missing_ok=True)
+
+
+def _instance() -> Path:
+    from core.instance import ruang
+
+    return ruang().settings.instance
+
+
+class Pending:
+    """Files written for a transaction: removed again when it does not commit.
+
+    Use ``with Pending() as pending:`` around ``db.transaction()``.
+    """
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def __enter__(self) -> Pending:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None:
+            remove(_instance(), self.names)
+
+
+def attach(session: Session, training: Training, uploads: Sequence[Upload], kind: str,
+           actor: Any, *, title: str = "", pending: Pending | None = None
+           ) -> list[TrainingFile]:
+    """Check every upload (all problems together, none stored if one is bad), store them
+    and list them on the training."""
+    if kind not in {k.value for k in FileKind}:
+        raise TrainingError("Unknown kind of file %(kind)s.", kind="invalid", http=400)
+    if training.state in ("rejected", "cancelled"):
+        raise TrainingError("Files are not added to a training that was %(state)s.",
+                            kind="state", http=409, state=training.state)
+    uploads = [u for u in uploads if u.filename or u.data]
+    if not uploads:
+        raise TrainingError("Choose at least one file.")
+    if len(uploads) > MAX_FILES:
+        raise TrainingError("At most %(n)s files at once.", n=MAX_FILES)
+    title = " ".join((title or "").split())[:200]
+    max_bytes = int(setting(session, "training.max_upload_mb")) * 1024 * 1024
+    checked: list[Checked] = []
+    problems: list[str] = []
+    for upload in uploads:
+        try:
+            checked.append(check(upload, max_bytes=max_bytes, kind=kind))
+        except TrainingError as exc:
+            problems.append(exc.translated())
+    if problems:
+        raise TrainingError("Nothing was attached: %(problems)s", problems="; ".join(problems))
+    instance = _instance()
+    rows = []
+    for item in checked:
+        name = _store(instance, item.data)
+        if pending is not None:
+            pending.names.append(name)
+        row = TrainingFile(training_id=training.id, kind=kind,
+                           title=title or item.filename.rpartition(".")[0][:200],
+                           filename=item.filename, content_type=item.content_type,
+                           size=len(item.data), sha256=item.sha256, storage_name=name,
+                           uploaded_by=getattr(actor, "id", None))
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    audit(session, "training.file.add", actor=actor, object_type="training",
+          object_id=training.id, details={"kind": kind, "files": [
+              {"id": r.id, "name": r.filename, "sha256": r.sha256} for r in rows]})
+    return rows
+
+
+def of_training(session: Session, training_id: int, kind: str | None = None
+                ) -> list[TrainingFile]:
+    stmt = select(TrainingFile).where(TrainingFile.training_id == training_id)
+    if kind:
+        stmt = stmt.where(TrainingFile.kind == kind)
+    return list(session.scalars(stmt.order_by(TrainingFile.uploaded_at, TrainingFile.id)))
+
+
+def delete(session: Session, training: Training, file_id: int, actor: Any) -> str:
+    """Remove a file from the training; returns its storage name, deleted from disk by the
+    caller once the transaction committed."""
+    row = session.get(TrainingFile, file_id)
+    if row is None or row.training_id != training.id:
+        raise TrainingError("That file is not part of this training.", kind="not_found",
+                            http=404)
+    if training.state == "documented":
+        raise TrainingError("The files of a documented training are part of its record.",
+                            kind="state", http=409)
+    name = row.storage_name
+    session.delete(row)
+    session.flush()
+    audit(session, "training.file.delete", actor=actor, object_type="training",
+          object_id=training.id, details={"file": file_id, "name": row.filename,
+                                          "sha256": row.sha256})
+    return name
+
+
+def read(row: TrainingFile) -> bytes:
+    return path_of(_instance(), row.storage_name).read_bytes()

@@ -1,0 +1,287 @@
+"""The report of a training (laporan pelaksanaan Diklat), the SOP's record of performance.
+
+Issued when staff document the training: the records service gives it a number in the
+same transaction, and the PDF is written under the instance folder. It holds the event
+(what Ka. BPTI approved and how it went), attendance, the evaluation's results, the
+learning gain from the pre- and post-test, supervision notes and the documentation
+(photos printed, files listed with their SHA-256). Staff may print it again later (more
+photos came in): the number stays, the file is replaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from core.audit.service import record as audit
+from core.db import utcnow
+from core.records.service import issue as issue_number
+from plugins.training import clock, files
+from plugins.training.errors import TrainingError, t
+from plugins.training.evaluation import results
+from plugins.training.letter import approver, proposal_pairs
+from plugins.training.models import FileKind, Participant, Training
+from plugins.training.options import setting
+from plugins.training.participants import of_training, status_label
+from plugins.training.pdfdoc import Document
+from plugins.training.quiz import gain_band
+
+PARTY_STATUSES = {"to_contact": "To contact", "contacted": "Contacted",
+                  "confirmed": "Confirmed", "declined": "Declined"}
+MAX_PHOTOS = 8
+MAX_COMMENTS = 15
+BANDS = {"high": "high", "medium": "medium", "low": "low"}
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}%"
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _gain(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _thumb(data: bytes) -> bytes | None:
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            rgb = img.convert("RGB")
+        rgb.thumbnail((900, 900))
+        out = io.BytesIO()
+        rgb.save(out, format="JPEG", quality=80)
+        return out.getvalue()
+    except Exception:
+        return None
+
+
+def render(session: Session, training: Training, number: str) -> bytes:
+    """The report's PDF, in the instance's language."""
+    res = results(session, training.id)
+    g = res.gain
+    people = [p for p in of_training(session, training.id)
+              if p.status != "cancelled" or p.checked_in_at is not None]
+    doc = Document(t("Training report"), number)
+    doc.add_page()
+    doc.title_block(t("TRAINING REPORT (DIKLAT)"), t("Number: %(number)s", number=number))
+
+    doc.heading(t("1. The training"))
+    party_status = PARTY_STATUSES.get(training.third_party_status, "")
+    doc.pairs([
+        *proposal_pairs(session, training),
+        (t("Approval letter"), training.letter_number or "-"),
+        (t("Approved by"), " · ".join(x for x in approver(session, training) if x)),
+        (t("Third party contact"), t(party_status) if party_status else "-"),
+    ])
+    done = sum(1 for i in training.checklist if i.done)
+    doc.pairs([(t("Preparation"), t("%(done)s of %(all)s checklist tasks done",
+                                    done=done, all=len(training.checklist)))])
+
+    doc.heading(t("2. Attendance"))
+    a = res.attendance
+    doc.pairs([
+        (t("Registered"), a.registered),
+        (t("Attended"), t("%(n)s of %(registered)s (%(rate)s)", n=a.attended,
+                          registered=a.registered, rate=_pct(a.rate * 100 if a.rate
+                                                              is not None else None))),
+        (t("Staff / students"), f"{a.attended_staff} / {a.attended_students}"),
+        (t("Checked in by"), t("QR code: %(qr)s, staff: %(staff)s", qr=a.by_qr,
+                               staff=a.by_staff)),
+        (t("Waiting list / withdrawn"), f"{a.waitlisted} / {a.cancelled}"),
+    ])
+    rows = []
+    for n, p in enumerate(people, start=1):
+        rows.append(_person_row(n, p))
+    if rows:
+        doc.grid([t("No"), t("Name"), t("Unit"), t("Status"), t("Check-in"), t("Pre"),
+                  t("Post"), t("Gain")], rows, widths=(7, 45, 38, 22, 24, 12, 12, 14),
+                 align=("RIGHT", "LEFT", "LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT"))
+
+    doc.heading(t("3. Evaluation by the participants"))
+    doc.pairs([(t("Responses"), t("%(n)s of %(attended)s who attended (%(rate)s)",
+                                  n=res.responses, attended=a.attended,
+                                  rate=_pct(res.response_rate * 100
+                                            if res.response_rate is not None else None))),
+               (t("Average rating"), t("%(value)s of 5", value=_num(res.overall, 2)))])
+    if res.responses:
+        doc.bars([(t(x.label), x.average) for x in res.aspects], maximum=5.0)
+        doc.grid([t("Aspect"), "1", "2", "3", "4", "5", t("Average")],
+                 [[t(x.label), *x.counts, _num(x.average, 2)] for x in res.aspects],
+                 widths=(60, 14, 14, 14, 14, 14, 24),
+                 align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"))
+        for title, comments in ((t("What was good"), res.liked),
+                                (t("What should improve"), res.improve)):
+            if comments:
+                doc.paragraph(title, style="B")
+                for c in comments[:MAX_COMMENTS]:
+                    doc.paragraph(f"• {c[:600]}", size=9)
+                if len(comments) > MAX_COMMENTS:
+                    doc.paragraph(t("and %(n)s more", n=len(comments) - MAX_COMMENTS), size=9)
+
+    doc.heading(t("4. Learning gain (pre-test and post-test)"))
+    if training.check_mode == "none":
+        doc.paragraph(t("This training had no knowledge check."))
+    elif g is None or not g.pairs:
+        doc.paragraph(t("Nobody took both tests."))
+    else:
+        doc.pairs([
+            (t("Took both tests"), g.pairs),
+            (t("Average pre-test"), _num(g.pre_mean)),
+            (t("Average post-test"), _num(g.post_mean)),
+            (t("Normalised gain <g>"), f"{_gain(g.class_gain)} ({t(BANDS.get(g.band, '-'))})"),
+            (t("Average individual gain"), _gain(g.mean_gain)),
+            (t("Gain bands"), t("high %(high)s, medium %(medium)s, low %(low)s", **g.bands)),
+        ])
+        doc.bars([(t("Average pre-test"), g.pre_mean), (t("Average post-test"), g.post_mean)],
+                 maximum=100.0, fmt="{:.1f}")
+        doc.paragraph(t("Normalised gain = (post - pre) / (100 - pre): high from 0.7, medium "
+                        "from 0.3, low below."), size=8)
+
+    from plugins.training.service import notes
+
+    doc.heading(t("5. Supervision notes"))
+    written = notes(session, training.id)
+    if not written:
+        doc.paragraph(t("No notes were written."))
+    for note in written:
+        doc.paragraph(f"{clock.fmt(note.created_at)} · {note.author_name} · "
+                      f"{t(note.category.replace('_', ' '))}", size=8, style="B")
+        doc.paragraph(note.text[:3000], size=9)
+
+    doc.heading(t("6. Documentation"))
+    attached = files.of_training(session, training.id)
+    photos = [f for f in attached if f.kind == FileKind.PHOTO.value]
+    others = [f for f in attached if f.kind != FileKind.PHOTO.value]
+    if not attached:
+        doc.paragraph(t("No photos or files were attached."))
+    if others:
+        doc.grid([t("Kind"), t("File"), t("Size"), "SHA-256"],
+                 [[t(f.kind), f.filename, f"{max(f.size // 1024, 1)} KB", f.sha256[:16]]
+                  for f in others], widths=(24, 80, 20, 50))
+    _photos(doc, photos)
+
+    day = clock.fmt(utcnow(), "%d-%m-%Y")
+    doc.signature(day, t("Kabag. responsible for the training"),
+                  str(setting(session, "training.signer_name") or ""))
+    return doc.finish()
+
+
+def _person_row(n: int, p: Participant) -> list[Any]:
+    from plugins.training.quiz import normalised_gain
+
+    g = (normalised_gain(p.pre_score, p.post_score)
+         if p.pre_score is not None and p.post_score is not None else None)
+    return [n, p.name, p.unit or "-", status_label(p.status),
+            clock.fmt(p.checked_in_at, "%d-%m %H:%M") or t("absent"),
+            _num(p.pre_score, 0), _num(p.post_score, 0),
+            _gain(g) + (f" {t(gain_band(g))[:1].upper()}" if g is not None else "")]
+
+
+def _photos(doc: Document, photos: list[Any]) -> None:
+    """Photos two per row, each fitted in its cell and captioned."""
+    from PIL import Image
+
+    if not photos:
+        return
+    doc.paragraph(t("Photos (%(n)s)", n=len(photos)), style="B")
+    col_w = (doc.w - doc.l_margin - doc.r_margin - 6) / 2
+    cell_h = 62.0
+    images = []
+    for row in photos[:MAX_PHOTOS]:
+        try:
+            data = _thumb(files.read(row))
+        except (OSError, TrainingError):
+            data = None
+        if data is not None:
+            images.append((row, data))
+    row_y = doc.get_y()
+    for i, (row, data) in enumerate(images):
+        col = i % 2
+        if col == 0:
+            if doc.get_y() + cell_h + 8 > doc.h - 20:
+                doc.add_page()
+            row_y = doc.get_y()
+        with Image.open(io.BytesIO(data)) as img:
+            ratio = img.height / img.width
+        w = min(col_w, cell_h / ratio)
+        h = w * ratio
+        x = doc.l_margin + col * (col_w + 6)
+        doc.png(data, x=x + (col_w - w) / 2, y=row_y, w=w, h=h)
+        doc.set_xy(x, row_y + cell_h + 0.5)
+        doc.set_font(doc.family, "", 7)
+        doc.cell(col_w, 4, doc.text_ok(row.title or row.filename)[:70], align="C")
+        if col == 1 or i == len(images) - 1:
+            doc.set_xy(doc.l_margin, row_y + cell_h + 7)
+    if len(photos) > MAX_PHOTOS:
+        doc.paragraph(t("and %(n)s more", n=len(photos) - MAX_PHOTOS), size=9)
+
+
+def _cleanup_on_rollback(session: Session, storage_name: str) -> None:
+    def remove(_session: Any) -> None:
+        files.remove(files._instance(), [storage_name])
+
+    event.listen(session, "after_rollback", remove, once=True)
+
+
+def _remove_after_commit(session: Session, storage_name: str) -> None:
+    def remove(_session: Any) -> None:
+        files.remove(files._instance(), [storage_name])
+
+    event.listen(session, "after_commit", remove, once=True)
+
+
+def issue_report(session: Session, training: Training, actor: Any) -> str:
+    """Number the report and write its PDF; both vanish if the transaction fails."""
+    if training.report_number:
+        raise TrainingError("The report of this training was issued already (%(number)s).",
+                            kind="state", http=409, number=training.report_number)
+    record = issue_number(session, "DIKLAT-LAP", ref_type="training", ref_id=training.id,
+                          actor=actor)
+    data = render(session, training, record.number)
+    name = files.store_bytes(files._instance(), data)
+    _cleanup_on_rollback(session, name)
+    training.report_number = record.number
+    training.report_at = record.issued_at
+    training.report_file = name
+    session.flush()
+    audit(session, "training.report.issue", actor=actor, object_type="training",
+          object_id=training.id, details={"number": record.number, "bytes": len(data)})
+    return record.number
+
+
+def regenerate(session: Session, training: Training, actor: Any) -> str:
+    """Print the report again with the same number (new photos, late notes)."""
+    if not training.report_number:
+        raise TrainingError("The report is issued when the training is documented.",
+                            kind="state", http=409)
+    data = render(session, training, training.report_number)
+    old = training.report_file
+    name = files.store_bytes(files._instance(), data)
+    _cleanup_on_rollback(session, name)
+    training.report_file = name
+    training.report_at = utcnow()
+    session.flush()
+    if old:
+        _remove_after_commit(session, old)
+    audit(session, "training.report.regenerate", actor=actor, object_type="training",
+          object_id=training.id, details={"number": training.report_number,
+                                          "bytes": len(data)})
+    return training.report_number
+
+
+def report_bytes(training: Training) -> bytes:
+    if not training.report_file:
+        raise TrainingError("The report is issued when the training is documented.",
+                            kind="not_found", http=404)
+    with contextlib.suppress(FileNotFoundError):
+        return files.path_of(files._instance(), training.report_file).read_bytes()
+    raise TrainingError("The report's file is missing; print it again.", kind="not_found",
+                        http=404)
