@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from core.contracts import (
+    ApiRoute,
     BackgroundJob,
     Complaint,
     MenuItem,
@@ -129,3 +130,10 @@ def ruang_file_complaint(session: Any, complaint: Complaint) -> str | None:
     from plugins.helpdesk.service import file_complaint
 
     return file_complaint(session, complaint)
+
+
+@hookimpl
+def ruang_api_routes() -> Sequence[ApiRoute]:
+    from plugins.helpdesk.api import routes
+
+    return routes()

@@ -273,8 +273,8 @@ def file_ticket(session: Session, form: Filing, *, actor: Any = None,
         entered_by=getattr(actor, "id", None) if staff_entry else None,
         requester_name=form.name, requester_email=form.email, requester_phone=form.phone,
         requester_unit=form.unit or (getattr(owner, "unit", "") or ""),
-        locale=locale or (getattr(owner, "locale", None) or _actor_locale(None if staff_entry
-                                                                           else actor)),
+        locale=locale or getattr(owner, "locale", None) or (
+            ruang().settings.default_locale if staff_entry else _actor_locale(actor)),
         lab_id=lab_id, seat_id=seat_id, device_id=device_id, source=source,
         source_ref=source_ref, created_at=now, updated_at=now, state=TICKET.initial,
     )

@@ -60,7 +60,9 @@ def test_search_by_number_requester_phone_and_words(app, login):
 @pytest.mark.slow
 def test_search_stays_fast_on_100000_tickets(app, login):
     r = app.extensions["ruang"]
-    words = ["wifi", "printer", "akun", "sso", "siakad", "website", "proyektor", "lab", "email", "vpn", "server", "lambat", "putus", "rusak", "lupa", "sandi", "terkunci", "gagal", "login", "nilai", "krs", "jaringan"]
+    words = ["wifi", "printer", "akun", "sso", "siakad", "website", "proyektor", "lab",
+             "email", "vpn", "server", "lambat", "putus", "rusak", "lupa", "sandi", "terkunci",
+             "gagal", "login", "nilai", "krs", "jaringan"]
     rng = random.Random(7)
     now = utcnow()
     rows = []
