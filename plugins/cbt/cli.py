@@ -68,12 +68,15 @@ def import_cmd(file: Path, bank_name: str, fmt: str | None, dry_run: bool,
         report = formats.Report(format=fmt, dry_run=dry_run, items=[],
                                 problems=[formats.Problem(0, str(exc))])
     if not dry_run and report.items:
-        with click.progressbar(length=len(report.items), label="importing",
-                               file=sys.stderr) as bar, r.db.transaction() as session:
-            bank = service.bank_by_name(session, bank_name)
-            if bank is None:
-                bank = service.create_bank(session, bank_name, actor="cli")
-            formats.import_items(session, bank, report, actor="cli", progress=bar.update)
+        try:
+            with click.progressbar(length=len(report.items), label="importing",
+                                   file=sys.stderr) as bar, r.db.transaction() as session:
+                bank = service.bank_by_name(session, bank_name)
+                if bank is None:
+                    bank = service.create_bank(session, bank_name, actor="cli")
+                formats.import_items(session, bank, report, actor="cli", progress=bar.update)
+        except service.BankError as exc:
+            raise click.ClickException(f"nothing was imported: {exc}") from None
     report.dry_run = dry_run
     if as_json:
         out = report.as_dict()

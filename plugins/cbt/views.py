@@ -169,8 +169,13 @@ def bank_import(bank_id: int) -> str | WerkzeugResponse:
             return redirect(url_for("cbt.bank_detail", bank_id=bank.id))
         data, meta = stashed
         report = formats.preview(data, meta["format"])
-        with db.transaction() as session:
-            formats.import_items(session, _one(session, Bank, bank.id), report, current_user)
+        try:
+            with db.transaction() as session:
+                formats.import_items(session, _one(session, Bank, bank.id), report,
+                                     current_user)
+        except banks.BankError as exc:
+            flash(_("Nothing was imported: %(reason)s", reason=str(exc)), "error")
+            return redirect(url_for("cbt.bank_detail", bank_id=bank.id))
         with db.session() as session:
             uploads.take(session, bank, token, remove=True)
         flash(_("%(n)s item(s) imported from %(file)s.", n=report.imported,
