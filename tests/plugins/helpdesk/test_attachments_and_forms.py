@@ -100,7 +100,7 @@ def test_too_many_files_are_refused(app, guest):
 
 @pytest.mark.parametrize(("fields", "messages"), [
     ({"subject": "", "description": "pendek"},
-     ["Judul: wajib diisi", "Uraian: minimal 10 karakter"]),
+     ["Judul: wajib diisi", "minimal 10 karakter"]),
     ({"email": "bukan-email", "phone": ""}, ["E-mail: bukan alamat e-mail"]),
     ({"email": "", "phone": ""}, ["isi e-mail atau nomor telepon"]),
     ({"phone": "08-abc-123"}, ["Telepon / WhatsApp: gunakan angka saja"]),
