@@ -120,7 +120,7 @@ def ensure_demo(session: Session) -> None:
     host = ruang().plugins
     if not settings_store.get(session, host, "lab.asset_office_email"):
         settings_store.set_value(session, host, "lab.asset_office_email",
-                                 "biro.aset@kampus.example.ac.id", actor=admin)
+                                 "biro.aset@demo.example.org", actor=admin)
     opened = repairs.reconcile(session, actor=admin)
     for repair in opened:
         repairs.send(session, repair, yansi, "Mohon segera diperbaiki.")

@@ -118,3 +118,18 @@ def repair_complete(repair_id: int) -> Response:
         flash(_("The PC is back in service."), "success")
     return redirect(url_for("lab.repair_detail", repair_id=repair_id))
 
+
+
+@bp.route("/repairs/<int:repair_id>/letter.pdf")
+@require("lab.repair")
+def repair_letter(repair_id: int) -> Response:
+    """The request as a letter to print, sign and hand to Biro Aset."""
+    from plugins.lab.letters import repair_letter as build
+
+    with ruang().db.session() as session:
+        repair = repair_or_404(session, repair_id)
+        lab = rooms.get_lab(session, repair.lab_id) if repair.lab_id else None
+        body = build(repair, lab, current_user.display_name)
+        name = repair.number.replace("/", "-")
+    return Response(body, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})

@@ -18,24 +18,6 @@ def settings(mail_settings: Settings) -> Settings:
     return mail_settings
 
 
-@pytest.fixture(autouse=True)
-def deliverable_demo_addresses(request: pytest.FixtureRequest) -> None:
-    """The core's demo users live at ``demo.example.org``, which mail servers (and the
-    outbox's address check) refuse; give them addresses a real SMTP server accepts."""
-    if "app" not in request.fixturenames:
-        return
-    from sqlalchemy import update
-
-    from core.accounts.models import User
-
-    db = request.getfixturevalue("db")
-    with db.transaction() as session:
-        for who in session.scalars(__import__("sqlalchemy").select(User)).all():
-            if who.email.endswith("@demo.example.org"):
-                session.execute(update(User).where(User.id == who.id).values(
-                    email=who.email.replace("@demo.example.org", "@kampus.example.ac.id")))
-
-
 def monday(weeks_ahead: int = 60) -> date:
     """A Monday about ``weeks_ahead`` weeks from now: clear of the demo data's bookings."""
     start = date.today() + timedelta(weeks=weeks_ahead)

@@ -14,7 +14,7 @@ from plugins.lab.models import Repair, UsageEntry
 from tests.plugins.lab.conftest import lab, user
 from tests.plugins.lab.helpers import mails, to
 
-ASSET_OFFICE = "biro.aset@kampus.example.ac.id"
+ASSET_OFFICE = "biro.aset@demo.example.org"
 
 
 def device_at(db, code: str, label: str) -> Device:
@@ -74,7 +74,7 @@ def test_faulty_pc_goes_to_biro_aset_and_comes_back(login, db, smtp_server):
         assert finished.asset_office_ref == "BA-77/2026"
         assert s.get_one(Device, device.id).status == "working"
         assert device.seat_id in {x.id for x in rooms.working_seats(s, lab2.id)}
-    assert to(mails(smtp_server, repair.number), "yansi@kampus.example.ac.id")
+    assert to(mails(smtp_server, repair.number), "yansi@demo.example.org")
 
 
 def test_a_replaced_pc_gets_its_new_asset_number(login, db):
@@ -180,3 +180,21 @@ def test_repairs_page_and_permissions(login, db):
     page = login("yansi").get("/lab/repairs").get_data(as_text=True)
     # The demo's faulty PC (LAB-1 C4) has its repair at Biro Aset.
     assert "C4" in page and "REP-" in page
+
+
+def test_repair_letter_pdf_names_the_asset(login, db):
+    import io
+
+    from pypdf import PdfReader
+
+    device = device_at(db, "LAB-2", "D1")
+    yansi = login("yansi")
+    yansi.post("/lab/labs/LAB-2/seats/D1/fault", {"problem": "Hard disk berbunyi keras",
+                                                  "send_now": "on"})
+    repair = repair_of(db, device.id)
+    answer = yansi.get(f"/lab/repairs/{repair.id}/letter.pdf")
+    assert answer.status_code == 200 and answer.mimetype == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.data)).pages)
+    assert repair.number in text and device.asset_number in text
+    assert "Biro Aset" in text and "Hard disk berbunyi keras" in text
+    assert login("pemohon").get(f"/lab/repairs/{repair.id}/letter.pdf").status_code == 403

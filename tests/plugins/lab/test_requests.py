@@ -61,8 +61,8 @@ def test_portal_request_to_approved_booking_with_emails(login, db, smtp_server):
     assert [o.status for o in req.occurrences] == ["requested"]
 
     receipts = mails(smtp_server, req.number)
-    assert to(receipts, "pemohon@kampus.example.ac.id"), "the requester gets a receipt"
-    assert to(receipts, "kabpti@kampus.example.ac.id"), "Ka. BPTI hears of the new request"
+    assert to(receipts, "pemohon@demo.example.org"), "the requester gets a receipt"
+    assert to(receipts, "kabpti@demo.example.org"), "Ka. BPTI hears of the new request"
 
     # The requester cannot approve their own request.
     assert pemohon.post(f"/lab/requests/{request_id}/approve", {}).status_code == 403
@@ -83,8 +83,8 @@ def test_portal_request_to_approved_booking_with_emails(login, db, smtp_server):
 
     after_approval = mails(smtp_server, req.number)
     assert any("approved" in m.subject.lower() or "disetujui" in m.subject.lower()
-               for m in to(after_approval, "pemohon@kampus.example.ac.id"))
-    assert to(after_approval, "yansi@kampus.example.ac.id"), "Kabag. YANSI gets the delegation"
+               for m in to(after_approval, "pemohon@demo.example.org"))
+    assert to(after_approval, "yansi@demo.example.org"), "Kabag. YANSI gets the delegation"
 
     # Kabag. YANSI assigns the preparation to a staff member, with a checklist.
     yansi = login("yansi")
@@ -98,7 +98,7 @@ def test_portal_request_to_approved_booking_with_emails(login, db, smtp_server):
     req = load(db, request_id)
     assert req.state == "preparing" and req.assignee_id == jds.id
     assert [i.label for i in req.checklist] == ["Nyalakan semua PC", "Pasang Cisco Packet Tracer"]
-    assert to(mails(smtp_server, req.number), "jds@kampus.example.ac.id")
+    assert to(mails(smtp_server, req.number), "jds@demo.example.org")
 
     # Not ready while the checklist has open items.
     staff = login("jds")
@@ -112,7 +112,7 @@ def test_portal_request_to_approved_booking_with_emails(login, db, smtp_server):
                                                           "comment": "Siap"})
     req = load(db, request_id)
     assert req.state == "ready"
-    ready = [m for m in to(mails(smtp_server, req.number), "pemohon@kampus.example.ac.id")
+    ready = [m for m in to(mails(smtp_server, req.number), "pemohon@demo.example.org")
              if "ready" in m.subject.lower() or "siap" in m.subject.lower()]
     assert ready, "the requester hears that the lab is ready"
 
@@ -192,7 +192,7 @@ def test_approval_refuses_a_clash_that_appeared_meanwhile(login, db, smtp_server
     kabpti.post(f"/lab/requests/{b}/workflow", {"action": "reject",
                                                 "comment": "Lab sudah terpakai"})
     assert load(db, b).state == "rejected"
-    rejection = to(mails(smtp_server, load(db, b).number), "pemohon@kampus.example.ac.id")
+    rejection = to(mails(smtp_server, load(db, b).number), "pemohon@demo.example.org")
     assert any("Lab sudah terpakai" in m.text() for m in rejection)
 
 
@@ -309,7 +309,7 @@ def test_cancelling_frees_the_lab_and_one_week_can_be_cancelled(login, db, smtp_
     with db.session() as s:
         assert s.scalars(select(Hold).where(
             Hold.source_ref == f"lab_request:{request_id}")).all() == []
-    assert to(mails(smtp_server, req.number), "yansi@kampus.example.ac.id")
+    assert to(mails(smtp_server, req.number), "yansi@demo.example.org")
 
 
 def test_check_in_and_out_with_usage_log(app, db, smtp_server):
@@ -402,3 +402,37 @@ def test_no_show_frees_the_rest_of_the_slot(app, db):
     assert hold is not None and hold.ends_at == starts + timedelta(minutes=45)
     assert logged is not None and logged.kind == "no_show"
     del kabag
+
+
+def test_reminders_go_out_once_before_the_session(app, db, smtp_server):
+    from datetime import datetime, time
+
+    from core.db import utcnow
+    from plugins.lab.models import LabProfile
+    from plugins.lab.timeslots import local
+
+    lab2 = lab(db, "LAB-2")
+    with db.transaction() as s:
+        prof = s.get_one(LabProfile, lab2.id)
+        prof.open_days, prof.open_from, prof.open_until = "1234567", time(0), time(23, 59)
+    soon = local(utcnow()) + timedelta(days=2)
+    start = datetime.combine(soon.date(), time(9, 0), tzinfo=soon.tzinfo)
+    with db.transaction() as s:
+        req, _ = lab_requests.submit(s, lab_requests.parse_form({
+            "lab_id": lab2.id, "first_day": start.date().isoformat(), "start_time": "09:00",
+            "end_time": "10:00", "purpose": "Kuliah pengganti", "participants": 8,
+            "letter_number": "12/KP/2026", "letter_date": start.date().isoformat(),
+            "requester_name": "Ir. Wati", "requester_email": "wati@example.ac.id"},
+            letter=True), user(db, "yansi"), channel=lab_requests.Channel.LETTER)
+        lab_requests.approve(s, req, user(db, "kabpti"), delegate=False)
+        number, starts = req.number, req.occurrences[0].starts_at
+    with db.transaction() as s:
+        lab_requests.send_reminders(s, now=starts - timedelta(hours=30))
+    assert not [m for m in mails(smtp_server, number) if "Pengingat" in m.subject]
+    with db.transaction() as s:
+        lab_requests.send_reminders(s, now=starts - timedelta(hours=20))
+    with db.transaction() as s:
+        lab_requests.send_reminders(s, now=starts - timedelta(hours=2))
+    reminders = [m for m in to(mails(smtp_server, number), "wati@example.ac.id")
+                 if "Pengingat" in m.subject]
+    assert len(reminders) == 1 and "LAB-2" in reminders[0].subject
