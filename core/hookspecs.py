@@ -20,6 +20,8 @@ import pluggy
 
 from core.contracts import (
     ApiRoute,
+    Assessment,
+    AssessmentScore,
     BackgroundJob,
     CalendarItem,
     Complaint,
@@ -229,6 +231,28 @@ def ruang_third_parties(session: Session, query: str) -> Sequence[ThirdParty]:
 
     Fires when a plugin looks up third parties through ``core.directory``; lets training
     use the certification plugin's vendor records without importing it.
+    """
+
+
+@hookspec
+def ruang_assessments(session: Session, query: str) -> Sequence[Assessment]:
+    """Return the exams this plugin can run as a knowledge check for another plugin.
+
+    Fires when staff choose the pre-test and post-test of a training (or any short check
+    of what people learned), with ``query`` the text they typed (empty: everything that is
+    offered). The CBT plugin answers with its published exams; ``ref`` is what the caller
+    stores and later passes to :func:`ruang_assessment_scores`.
+    """
+
+
+@hookspec(firstresult=True)
+def ruang_assessment_scores(session: Session, ref: str) -> Sequence[AssessmentScore] | None:
+    """Return every finished result of the assessment ``ref``, as percentages.
+
+    Fires when a training (or another caller) collects the scores of an exam it chose
+    through :func:`ruang_assessments`; the plugin that owns ``ref`` answers, every other
+    plugin returns ``None``. While the owner is disabled nothing answers and the caller
+    keeps the scores it collected before.
     """
 
 

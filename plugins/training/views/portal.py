@@ -9,6 +9,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from core.accounts.access import public
@@ -40,6 +41,13 @@ def _load(token: str) -> tuple[Training, Participant]:
     if training is None or person is None or person.training_id != training.id:
         abort(404, description=_("This link is not valid. Use the link of your latest e-mail."))
     return training, person
+
+
+def _fresh(session: Session, participant_id: int) -> Participant:
+    person = session.get(Participant, participant_id)
+    if person is None:
+        abort(404)
+    return person
 
 
 def _back(token: str) -> Response:
@@ -81,9 +89,9 @@ def accept(token: str) -> Response:
     training, person = _load(token)
     try:
         with ruang().db.transaction() as session:
-            training = service.get(session, training.id)
-            person = participants.get(session, training, person.id)
-            status = participants.accept(session, training, person)
+            current = service.get(session, training.id)
+            status = participants.accept(session, current,
+                                         participants.get(session, current, person.id))
         flash(_("You are registered.") if status == "registered"
               else _("The training is full; you are on the waiting list."), "success")
     except TrainingError as exc:
@@ -97,9 +105,9 @@ def decline(token: str) -> Response:
     training, person = _load(token)
     try:
         with ruang().db.transaction() as session:
-            training = service.get(session, training.id)
-            person = participants.get(session, training, person.id)
-            participants.cancel(session, training, person, None)
+            current = service.get(session, training.id)
+            participants.cancel(session, current, participants.get(session, current, person.id),
+                                None)
         flash(_("You will not take part. Thank you for letting us know."), "success")
     except TrainingError as exc:
         flash(refusal(exc), "error")
@@ -116,9 +124,9 @@ def test(token: str, phase: str) -> Any:
     if request.method == "POST":
         try:
             with r.db.transaction() as session:
-                training = service.get(session, training.id)
-                person = participants.get(session, training, person.id)
-                attempt = quiz.submit(session, training, person, phase, request.form)
+                current = service.get(session, training.id)
+                who = participants.get(session, current, person.id)
+                attempt = quiz.submit(session, current, who, phase, request.form)
             flash(_("Thank you! Your score: %(score)s (%(correct)s of %(total)s correct).",
                     score=f"{attempt.score:.0f}", correct=attempt.correct,
                     total=attempt.total), "success")
@@ -128,6 +136,7 @@ def test(token: str, phase: str) -> Any:
             if exc.kind == "closed":
                 return _back(token)
     with r.db.session() as session:
+        training, person = service.get(session, training.id), _fresh(session, person.id)
         reason = quiz.why_not(session, training, person, phase)
         questions = quiz.questions(session, training.id)
     if reason:
@@ -148,9 +157,9 @@ def feedback(token: str) -> Any:
     if request.method == "POST":
         try:
             with r.db.transaction() as session:
-                training = service.get(session, training.id)
-                person = participants.get(session, training, person.id)
-                evaluation.submit(session, training, person, form_dict(request.form))
+                current = service.get(session, training.id)
+                who = participants.get(session, current, person.id)
+                evaluation.submit(session, current, who, form_dict(request.form))
             flash(_("Thank you for your evaluation!"), "success")
             return _back(token)
         except TrainingError as exc:
@@ -159,6 +168,7 @@ def feedback(token: str) -> Any:
             if exc.kind == "closed":
                 return _back(token)
     with r.db.session() as session:
+        training, person = service.get(session, training.id), _fresh(session, person.id)
         reason = evaluation.why_not(session, training, person)
     if reason:
         flash(_(reason), "error")
