@@ -19,10 +19,14 @@ def reconcile_faults() -> None:
 
 
 def no_shows() -> None:
+    """No-shows, forgotten check-outs and requests nobody decided on in time."""
     with ruang().db.transaction() as session:
         count = requests.mark_no_shows(session)
-    if count:
-        log.info("%d lab session(s) marked as no-show", count)
+        forgotten = requests.close_forgotten(session)
+        expired = requests.expire_undecided(session)
+    if count or forgotten or expired:
+        log.info("lab sessions: %d no-show(s), %d checked out automatically, %d request(s) "
+                 "expired", count, forgotten, expired)
 
 
 def reminders() -> None:

@@ -669,9 +669,35 @@ def cancel_occurrence(session: Session, occ: Occurrence, actor: Any, reason: str
 # -- jobs ----------------------------------------------------------------------------------
 
 
+class _System:
+    """The actor of automatic steps (a job, not a person): audited as ``system``."""
+
+    id = None
+    username = "system"
+    display_name = "Ruang (otomatis)"
+    role = "admin"  # the workflow lets it take the steps its jobs need
+    division = None
+    is_division_head = False
+    is_authenticated = True
+    active = True
+    locale = None
+
+
+SYSTEM = _System()
+FORGOTTEN_AFTER = timedelta(hours=1)
+
+
+def _close_if_nothing_left(session: Session, req: LabRequest) -> None:
+    if req.state == RequestState.READY and not any(
+            o.status == OccurrenceStatus.BOOKED for o in req.occurrences):
+        LAB_REQUEST.apply(session, req, "finish", SYSTEM,
+                          _("No session of this booking is left."))
+
+
 def mark_no_shows(session: Session, now: datetime | None = None) -> int:
     """Booked sessions nobody checked in ``lab.no_show_minutes`` after the start become
-    no-shows; the rest of their time goes back to the calendar."""
+    no-shows; the rest of their time goes back to the calendar, and a booking with no
+    session left is closed."""
     moment = now or utcnow()
     grace = timedelta(minutes=int(setting(session, "lab.no_show_minutes")))
     late = session.scalars(select(Occurrence).where(
@@ -684,7 +710,55 @@ def mark_no_shows(session: Session, now: datetime | None = None) -> int:
         audit(session, "lab.session.no_show", actor="system", object_type="lab_occurrence",
               object_id=occ.id, details={"request": occ.request.number})
     session.flush()
+    for req in {occ.request for occ in late}:
+        _close_if_nothing_left(session, req)
     return len(late)
+
+
+def close_forgotten(session: Session, now: datetime | None = None) -> int:
+    """Sessions still checked in an hour after their end were left without a check-out:
+    they are checked out at their end time, noted as automatic in the usage log."""
+    moment = now or utcnow()
+    stale = session.scalars(select(Occurrence).where(
+        Occurrence.status == OccurrenceStatus.CHECKED_IN.value,
+        Occurrence.ends_at <= moment - FORGOTTEN_AFTER)).all()
+    for occ in stale:
+        req = occ.request
+        occ.status = OccurrenceStatus.DONE.value
+        occ.checked_out_at = occ.ends_at
+        occ.condition_note = (occ.condition_note + "\n" if occ.condition_note else "") + _(
+            "Checked out automatically: nobody checked the session out.")
+        for use in session.scalars(select(SeatUse).where(SeatUse.occurrence_id == occ.id,
+                                                         SeatUse.ended_at.is_(None))):
+            use.ended_at = occ.ends_at
+        session.flush()
+        upcoming = any(o.status == OccurrenceStatus.BOOKED for o in req.occurrences)
+        LAB_REQUEST.apply(session, req, "check_out" if upcoming else "finish", SYSTEM,
+                          _("Checked out automatically: nobody checked the session out."))
+        _log(session, occ, occ.lab_id, UsageKind.CHECK_OUT, None, request=req.number,
+             automatic=True)
+    return len(stale)
+
+
+def expire_undecided(session: Session, now: datetime | None = None) -> int:
+    """Requests nobody decided on before their first session started are closed as
+    rejected, so the queue of Ka. BPTI holds only what can still happen."""
+    moment = now or utcnow()
+    waiting = session.scalars(select(LabRequest).where(
+        LabRequest.state == RequestState.SUBMITTED.value)).all()
+    expired = 0
+    for req in waiting:
+        asked = [o for o in req.occurrences if o.status == OccurrenceStatus.REQUESTED]
+        if asked and all(o.starts_at <= moment for o in asked):
+            reason = _("Expired: no decision was made before the first session.")
+            LAB_REQUEST.apply(session, req, "reject", SYSTEM, reason)
+            for occ in asked:
+                occ.status = OccurrenceStatus.CANCELLED.value
+            notices.queue(session, notices.rejected(session, req, _lab_name(_lab(session, req)),
+                                                    reason))
+            expired += 1
+    session.flush()
+    return expired
 
 
 def send_reminders(session: Session, now: datetime | None = None) -> int:

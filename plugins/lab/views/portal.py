@@ -249,8 +249,11 @@ def _detail_context(session: Any, req: LabRequest) -> dict[str, Any]:
     lab = rooms.get_lab(session, req.lab_id)
     wf_panel = panel(session, LAB_REQUEST, req, current_user,
                      url_for("lab.request_workflow", request_id=req.id))
-    wf_panel = dataclasses.replace(
-        wf_panel, buttons=[b for b in wf_panel.buttons if b.action not in FORM_ACTIONS])
+    # Steps with their own form leave the panel; "finish" stays for a booking whose
+    # remaining sessions were cancelled or missed (nothing to check out then).
+    wf_panel = dataclasses.replace(wf_panel, buttons=[
+        b for b in wf_panel.buttons if b.action not in FORM_ACTIONS
+        or (b.action == "finish" and req.state == RequestState.READY)])
     allowed = {t.action for t in LAB_REQUEST.allowed(req, current_user)}
     current = requests.current_occurrence(req)
     default_items = requests.default_checklist(session, req) if "assign" in allowed else []
@@ -321,7 +324,7 @@ def request_workflow(request_id: int) -> Response:
     """The panel's plain actions: reject, delegate, mark ready, cancel."""
     action = request.form.get("action", "")
     comment = request.form.get("comment", "").strip()
-    if action in FORM_ACTIONS:
+    if action in FORM_ACTIONS and action != "finish":
         abort(400, description=_("Use the form for this step."))
 
     def step(session: Any, req: LabRequest) -> None:
@@ -333,6 +336,10 @@ def request_workflow(request_id: int) -> Response:
             requests.mark_ready(session, req, current_user, comment)
         elif action == "cancel":
             requests.cancel(session, req, current_user, comment)
+        elif action == "finish":
+            if req.state != RequestState.READY:
+                raise LabError(N_("Check the session out instead."))
+            requests.finish(session, req, current_user, comment)
         else:
             apply_form(session, LAB_REQUEST, req, current_user, request.form)
 

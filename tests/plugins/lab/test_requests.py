@@ -436,3 +436,75 @@ def test_reminders_go_out_once_before_the_session(app, db, smtp_server):
     reminders = [m for m in to(mails(smtp_server, number), "wati@example.ac.id")
                  if "Pengingat" in m.subject]
     assert len(reminders) == 1 and "LAB-2" in reminders[0].subject
+
+
+def _ready_request(db, lab_id: int, day: str, weeks: int = 1, start: str = "08:00",
+                   end: str = "10:00") -> int:
+    data: dict[str, object] = {"lab_id": lab_id, "first_day": day, "start_time": start,
+                               "end_time": end, "purpose": "Kelas otomatis", "participants": 6}
+    if weeks > 1:
+        from datetime import date as _date
+
+        data.update(weekly="on", last_day=(_date.fromisoformat(day)
+                                           + timedelta(weeks=weeks - 1)).isoformat())
+    staff = user(db, "jds")
+    with db.transaction() as s:
+        req, _ = lab_requests.submit(s, lab_requests.parse_form(data), user(db, "pemohon"))
+        lab_requests.approve(s, req, user(db, "kabpti"))
+        lab_requests.assign(s, req, user(db, "yansi"), lab_requests.AssignForm(
+            assignee_id=staff.id, items=["Siapkan"]))
+        lab_requests.tick(s, req.checklist[0], staff, True)
+        lab_requests.mark_ready(s, req, staff)
+        return req.id
+
+
+def test_forgotten_check_out_is_closed_by_the_system(app, db):
+    from core.audit.models import AuditEntry
+
+    request_id = _ready_request(db, lab(db, "LAB-2").id, monday(69).isoformat())
+    req = load(db, request_id)
+    occ = req.occurrences[0]
+    with db.transaction() as s:
+        lab_requests.check_in(s, s.get_one(Occurrence, occ.id), user(db, "jds"),
+                              now=occ.starts_at)
+    with db.transaction() as s:
+        lab_requests.close_forgotten(s, now=occ.ends_at + timedelta(minutes=30))
+    assert load(db, request_id).state == "in_use"
+    with db.transaction() as s:
+        assert lab_requests.close_forgotten(s, now=occ.ends_at + timedelta(hours=2)) >= 1
+    req = load(db, request_id)
+    assert req.state == "done" and req.occurrences[0].checked_out_at == occ.ends_at
+    with db.session() as s:
+        entry = s.scalars(select(AuditEntry).where(
+            AuditEntry.action == "lab_request.finish",
+            AuditEntry.object_id == str(request_id))).one()
+    assert entry.actor_name == "system"
+
+
+def test_undecided_requests_expire_and_the_requester_hears(app, db, smtp_server):
+    lab2 = lab(db, "LAB-2")
+    with db.transaction() as s:
+        req, _ = lab_requests.submit(s, lab_requests.parse_form({
+            "lab_id": lab2.id, "first_day": monday(69).isoformat(), "start_time": "13:00",
+            "end_time": "14:00", "purpose": "Tidak diputuskan", "participants": 3}),
+            user(db, "pemohon"))
+        request_id, starts = req.id, req.occurrences[0].starts_at
+    with db.transaction() as s:
+        lab_requests.expire_undecided(s, now=starts - timedelta(minutes=1))
+    assert load(db, request_id).state == "submitted"
+    with db.transaction() as s:
+        assert lab_requests.expire_undecided(s, now=starts + timedelta(minutes=1)) >= 1
+    req = load(db, request_id)
+    assert req.state == "rejected" and req.occurrences[0].status == "cancelled"
+    assert to(mails(smtp_server, req.number), "pemohon@demo.example.org")
+
+
+def test_finish_a_booking_whose_sessions_were_all_cancelled(login, db):
+    request_id = _ready_request(db, lab(db, "LAB-1").id, monday(71).isoformat(), weeks=2)
+    pemohon = login("pemohon")
+    for occ in load(db, request_id).occurrences:
+        pemohon.post(f"/lab/occurrences/{occ.id}/cancel", {"reason": "Kelas pindah"})
+    staff = login("jds")
+    assert 'value="finish"' in staff.get(f"/lab/requests/{request_id}").get_data(as_text=True)
+    staff.post(f"/lab/requests/{request_id}/workflow", {"action": "finish"})
+    assert load(db, request_id).state == "done"
