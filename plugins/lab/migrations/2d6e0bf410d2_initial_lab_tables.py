@@ -233,7 +233,8 @@ def upgrade() -> None:
 # lab free cannot both commit: the second waits for the first and then fails.
 # SQLite: triggers refuse an insert or update that would overlap (julianday() compares the
 # stored timestamps whatever their text form); SQLite runs one writer at a time, so the
-# trigger always sees every committed hold.
+# trigger always sees every committed hold. A later migration that rebuilds lab_holds on
+# SQLite (batch_alter_table copies the table) drops the triggers: it must create them again.
 OVERLAP_SQLITE = """
 CREATE TRIGGER lab_holds_no_overlap_{op} BEFORE {op} ON lab_holds
 FOR EACH ROW WHEN EXISTS (

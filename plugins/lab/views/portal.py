@@ -194,6 +194,11 @@ def _store_letter(upload: Any) -> str:
         raise LabError(N_("The letter file is larger than 10 MB."))
     if not data:
         raise LabError(N_("The letter file is empty."))
+    # The name says what it claims to be; the first bytes say what it is.
+    magic = {".pdf": (b"%PDF",), ".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8",),
+             ".jpeg": (b"\xff\xd8",)}[suffix]
+    if not data.startswith(magic):
+        raise LabError(N_("The letter must be a PDF, JPG or PNG file."))
     name = f"{uuid.uuid4().hex}{suffix}"
     (_letters_dir() / name).write_bytes(data)
     return name

@@ -274,6 +274,16 @@ def test_letter_entered_by_staff_mails_the_sender(login, db, smtp_server):
     assert to(mails(smtp_server, req.number), "budi@example.ac.id")
     scan = yansi.get(f"/lab/requests/{request_id}/letter")
     assert scan.status_code == 200 and scan.data.startswith(b"%PDF")
+    # A file that only pretends to be a PDF is refused, and no request is stored.
+    fake = form(lab2.id, monday(65).isoformat(), action="submit", participants=12,
+                letter_number="078/UN/FK/2026", letter_date="2026-01-05",
+                requester_name="Dr. Budi Santoso", start_time="13:00", end_time="14:00")
+    fake["letter_file"] = (io.BytesIO(b"MZ\x90\x00 not a pdf"), "surat.pdf")
+    refused = yansi.post("/lab/letter", fake, content_type="multipart/form-data")
+    assert refused.status_code == 400
+    with db.session() as s:
+        assert s.scalar(select(LabRequest).where(
+            LabRequest.letter_number == "078/UN/FK/2026")) is None
 
 
 def test_requester_sees_only_own_requests(login, db):
