@@ -6,8 +6,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from core.contracts import MenuItem, Permission, RecordType, WorkflowEvent
+from core.contracts import (
+    BackgroundJob,
+    MenuItem,
+    Permission,
+    RecordType,
+    SocketHandler,
+    WorkflowEvent,
+)
 from core.plugins import hookimpl
+from plugins.cbt import delivery
 
 HERE = Path(__file__).parent
 
@@ -16,7 +24,7 @@ HERE = Path(__file__).parent
 def ruang_models() -> Sequence[type]:
     from plugins.cbt.models import MODELS
 
-    return MODELS
+    return [*MODELS, *delivery.tables()]
 
 
 @hookimpl
@@ -28,7 +36,17 @@ def ruang_migrations() -> str:
 def ruang_blueprints() -> Sequence[Any]:
     from plugins.cbt.views import bp
 
-    return [bp]
+    return [bp, *delivery.blueprints()]
+
+
+@hookimpl
+def ruang_socket_handlers() -> Sequence[SocketHandler]:
+    return delivery.socket_handlers()
+
+
+@hookimpl
+def ruang_background_jobs() -> Sequence[BackgroundJob]:
+    return delivery.background_jobs()
 
 
 @hookimpl
@@ -55,6 +73,7 @@ def ruang_permissions() -> Sequence[Permission]:
                    ("requester", "staff", "head")),
         Permission("cbt.events.manage", "Review and prepare every CBT event",
                    ("staff", "head")),
+        *delivery.permissions(),
     ]
 
 
@@ -86,4 +105,12 @@ def ruang_menu_items(user: Any) -> Sequence[MenuItem]:
     if can(user, "cbt.author"):
         items.append(MenuItem(_("Question banks"), "cbt.bank_list", order=21))
         items.append(MenuItem(_("Exams"), "cbt.exam_list", order=22))
+    items.extend(delivery.menu_items(user))
     return items
+
+
+@hookimpl(specname="ruang_blueprints")
+def ruang_blueprints_reports() -> Sequence[Any]:
+    from plugins.cbt.reports.views import bp as reports_bp
+
+    return [reports_bp]

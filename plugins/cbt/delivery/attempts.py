@@ -1,0 +1,321 @@
+"""An attempt's life on a kiosk: staged, started, answered, submitted; the server's clock.
+
+States of :class:`~plugins.cbt.delivery.models.DeliveryAttempt`:
+
+* ``ready``: the candidate signed in and the kiosk holds the encrypted paper, but not its
+  key. The proctor's start (:func:`start_session`) or the session token typed at the kiosk
+  (:func:`start_by_token`) moves it to ``running``; each start is one conditional UPDATE,
+  so an attempt starts once however many starts race.
+* ``running``: the deadline is fixed in the database (``deadline_at``: start + duration +
+  extra time, never past the exam's closing time). Remaining time is always computed from
+  it, so it survives reconnects, reloads, a move to another PC and a server restart. The
+  kiosk only displays it.
+* ``submitted``: by the candidate (:func:`submit`), by the server at the deadline
+  (:func:`auto_submit_due`, a background job), or by a proctor. Answers are refused from
+  then on.
+
+Authoring's :attr:`plugins.cbt.models.Attempt.status` follows: ``in_progress`` when
+running, ``submitted`` at the end.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core.audit.service import record as audit
+from core.db import Database, utcnow
+from plugins.cbt.delivery import paper
+from plugins.cbt.delivery.models import Answer, DeliveryAttempt, SessionStart
+from plugins.cbt.delivery.push import emit, emit_after_commit, ms
+from plugins.cbt.models import Attempt, CbtSession, Exam
+
+__all__ = ["GRACE_S", "DeliveryError", "Started", "auto_submit_due", "current_answers",
+           "deadline_for", "login_hash", "remaining_s", "reset_login", "start_by_token",
+           "start_session", "submit"]
+
+GRACE_S = 2.0
+"""An answer is still taken this long after the deadline: it was given before the kiosk's
+countdown ended and was on its way. The kiosk locks its inputs at the deadline."""
+
+
+class DeliveryError(Exception):
+    """A refused step; ``code`` is the protocol's error code (docs/protocol.md)."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(detail or code)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Started:
+    attempt_id: int
+    key: str  # base64 of the raw 32-byte AES key
+    deadline: datetime
+
+
+def login_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def same_login(stored: str, secret_hash: str) -> bool:
+    return bool(stored) and hmac.compare_digest(stored, secret_hash)
+
+
+def deadline_for(started_at: datetime, duration_s: int, extra_s: int,
+                 closes_at: datetime | None) -> datetime:
+    deadline = started_at + timedelta(seconds=duration_s + extra_s)
+    return min(deadline, closes_at) if closes_at is not None else deadline
+
+
+def remaining_s(delivery: DeliveryAttempt, now: datetime | None = None) -> float | None:
+    if delivery.deadline_at is None:
+        return None
+    return max(0.0, (delivery.deadline_at - (now or utcnow())).total_seconds())
+
+
+def key_b64(session: Session, exam: Exam, delivery: DeliveryAttempt) -> str:
+    raw = paper.paper_key(session, exam.data_key_id, delivery.attempt_id, delivery.paper_key_enc)
+    return base64.b64encode(raw).decode()
+
+
+def _start_rows(session: Session, deliveries: list[DeliveryAttempt], by: str,
+                now: datetime) -> list[Started]:
+    """Start each ``ready`` attempt of ``deliveries``; those another start took are skipped."""
+    started: list[Started] = []
+    exams: dict[int, Exam] = {}
+    for d in deliveries:
+        attempt = session.get(Attempt, d.attempt_id)
+        if attempt is None:
+            continue
+        exam = exams.get(attempt.exam_id) or session.get(Exam, attempt.exam_id)
+        if exam is None:
+            continue
+        exams[exam.id] = exam
+        deadline = deadline_for(now, d.duration_s, d.extra_s, exam.closes_at)
+        if deadline <= now:
+            continue  # the exam has closed: starting would give no time at all
+        won = session.execute(
+            update(DeliveryAttempt)
+            .where(DeliveryAttempt.attempt_id == d.attempt_id, DeliveryAttempt.state == "ready")
+            .values(state="running", started_at=now, started_by=by, deadline_at=deadline)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if not won:
+            continue
+        attempt.status = "in_progress"
+        started.append(Started(d.attempt_id, key_b64(session, exam, d), deadline))
+    return started
+
+
+def _announce(session: Session, started: list[Started], now: datetime) -> None:
+    for s in started:
+        emit_after_commit(session, "started", {"key": s.key, "deadline": ms(s.deadline),
+                                               "now": ms(now)}, s.attempt_id)
+
+
+def start_session(session: Session, cbt_session: CbtSession, actor: Any = None,
+                  now: datetime | None = None) -> list[Started]:
+    """The proctor's start: every candidate of the session who is signed in and waiting
+    gets their key now. Candidates who sign in later start with the token."""
+    now = now or utcnow()
+    if cbt_session.status == "cancelled":
+        raise DeliveryError("cancelled", "the session is cancelled")
+    waiting = list(session.scalars(select(DeliveryAttempt).where(
+        DeliveryAttempt.session_id == cbt_session.id, DeliveryAttempt.state == "ready",
+        DeliveryAttempt.login_hash != "")))
+    started = _start_rows(session, waiting, "proctor", now)
+    if session.get(SessionStart, cbt_session.id) is None:
+        session.add(SessionStart(session_id=cbt_session.id, started_at=now,
+                                 started_by=getattr(actor, "id", None)))
+    audit(session, "cbt.session.started", actor=actor, object_type="cbt_sessions",
+          object_id=cbt_session.id, details={"attempts": [s.attempt_id for s in started]})
+    _announce(session, started, now)
+    return started
+
+
+def start_by_token(db: Database, attempt_id: int, secret_hash: str, typed: str,
+                   now: datetime | None = None) -> Started:
+    """The candidate typed the session token at the kiosk: start their attempt."""
+    from plugins.cbt.delivery import tokens
+
+    now = now or utcnow()
+    with db.session() as s:
+        d = s.get(DeliveryAttempt, attempt_id)
+        if d is None or not same_login(d.login_hash, secret_hash):
+            raise DeliveryError("logged_out")
+        session_id = d.session_id
+        state = d.state
+    if state == "submitted":
+        raise DeliveryError("submitted")
+    if session_id is None:
+        raise DeliveryError("no_session")
+    if state == "ready" and not tokens.check(db, session_id, typed, now):
+        raise DeliveryError("bad_token")
+    with db.transaction() as s:
+        d = s.get(DeliveryAttempt, attempt_id)
+        assert d is not None
+        if d.state == "running":
+            exam = s.get(Exam, s.get(Attempt, attempt_id).exam_id)  # type: ignore[union-attr]
+            assert exam is not None and d.deadline_at is not None
+            return Started(attempt_id, key_b64(s, exam, d), d.deadline_at)
+        started = _start_rows(s, [d], "token", now)
+        if not started:
+            raise DeliveryError("closed", "the exam has closed")
+        audit(s, "cbt.attempt.started", object_type="cbt_attempt", object_id=attempt_id,
+              details={"by": "token", "deadline": started[0].deadline.isoformat()})
+    return started[0]
+
+
+def _close(session: Session, d: DeliveryAttempt, by: str, now: datetime) -> bool:
+    won = session.execute(
+        update(DeliveryAttempt)
+        .where(DeliveryAttempt.attempt_id == d.attempt_id, DeliveryAttempt.state != "submitted")
+        .values(state="submitted", submitted_at=now, submitted_by=by)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if not won:
+        return False
+    attempt = session.get(Attempt, d.attempt_id)
+    if attempt is not None:
+        attempt.status = "submitted"
+    emit_after_commit(session, "submitted", {"by": by, "at": ms(now)}, d.attempt_id)
+    return True
+
+
+def submit(db: Database, attempt_id: int, secret_hash: str, by: str = "candidate",
+           now: datetime | None = None) -> tuple[datetime, int, bool]:
+    """The candidate submits; returns (when, items answered, whether it was already done)."""
+    now = now or utcnow()
+    with db.transaction() as s:
+        d = s.get(DeliveryAttempt, attempt_id)
+        if d is None or not same_login(d.login_hash, secret_hash):
+            raise DeliveryError("logged_out")
+        if d.state == "submitted":
+            assert d.submitted_at is not None
+            return d.submitted_at, answered_count(s, attempt_id), True
+        if d.state != "running":
+            raise DeliveryError("not_running")
+        _close(s, d, by, now)
+        count = answered_count(s, attempt_id)
+        audit(s, "cbt.attempt.submitted", object_type="cbt_attempt", object_id=attempt_id,
+              details={"by": by, "answered": count})
+    return now, count, False
+
+
+def force_submit(session: Session, attempt_id: int, actor: Any, reason: str = "",
+                 now: datetime | None = None) -> bool:
+    """A proctor ends an attempt now (whatever its state); audited with the reason."""
+    now = now or utcnow()
+    d = session.get(DeliveryAttempt, attempt_id)
+    if d is None or d.state == "submitted":
+        return False
+    _close(session, d, "proctor", now)
+    audit(session, "cbt.attempt.force_submitted", actor=actor, object_type="cbt_attempt",
+          object_id=attempt_id, details={"reason": reason[:300]})
+    return True
+
+
+def auto_submit_due(db: Database, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Submit every running attempt whose deadline (and grace) has passed; the kiosk may be
+    offline or gone. Returns the attempts it submitted."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=GRACE_S)
+    with db.session() as s:
+        due = [int(x) for x in s.scalars(
+            select(DeliveryAttempt.attempt_id)
+            .where(DeliveryAttempt.state == "running", DeliveryAttempt.deadline_at <= cutoff)
+            .limit(limit))]
+    if not due:
+        return []
+    done: list[int] = []
+    with db.transaction() as s:
+        for attempt_id in due:
+            d = s.get(DeliveryAttempt, attempt_id)
+            if d is not None and d.state == "running" and _close(s, d, "deadline", now):
+                done.append(attempt_id)
+        if done:
+            audit(s, "cbt.attempts.auto_submitted", object_type="cbt_attempt",
+                  object_id=done[0] if len(done) == 1 else "",
+                  details={"attempts": done, "reason": "deadline"})
+    return done
+
+
+def reset_login(session: Session, attempt_id: int, actor: Any, reason: str = "") -> bool:
+    """Sign the candidate out of their kiosk (answers and time kept), so they can sign in
+    on another PC of the lab. The old kiosk is told at once and refused from then on."""
+    d = session.get(DeliveryAttempt, attempt_id)
+    if d is None or d.state == "submitted":
+        return False
+    old_kiosk = d.kiosk_id
+    d.kiosk_id = None
+    d.login_hash = ""
+    d.resets += 1
+    audit(session, "cbt.attempt.login_reset", actor=actor, object_type="cbt_attempt",
+          object_id=attempt_id, details={"kiosk": old_kiosk, "reason": reason[:300]})
+    emit_after_commit(session, "logged_out", {"reason": "reset"}, attempt_id)
+    return True
+
+
+def extend(session: Session, attempt_id: int, seconds: int, actor: Any,
+           reason: str = "") -> datetime | None:
+    """Give one candidate more (or less) time; the kiosk hears the new deadline."""
+    d = session.get(DeliveryAttempt, attempt_id)
+    if d is None or d.state == "submitted":
+        return None
+    d.extra_s += seconds
+    if d.started_at is not None:
+        attempt = session.get(Attempt, attempt_id)
+        exam = session.get(Exam, attempt.exam_id) if attempt else None
+        d.deadline_at = deadline_for(d.started_at, d.duration_s, d.extra_s,
+                                     exam.closes_at if exam else None)
+    audit(session, "cbt.attempt.time_changed", actor=actor, object_type="cbt_attempt",
+          object_id=attempt_id, details={"seconds": seconds, "reason": reason[:300]})
+    emit_after_commit(session, "time", {"deadline": ms(d.deadline_at), "now": ms(utcnow())},
+                      attempt_id)
+    return d.deadline_at
+
+
+# -- reading answers ----------------------------------------------------------------------
+
+
+def current_answers(session: Session, attempt_id: int) -> dict[int, tuple[Any, bool, int]]:
+    """Each item's latest change: position -> (value, flagged, seq)."""
+    out: dict[int, tuple[Any, bool, int]] = {}
+    rows = session.execute(
+        select(Answer.position, Answer.value, Answer.flagged, Answer.seq)
+        .where(Answer.attempt_id == attempt_id).order_by(Answer.seq))
+    for position, value, flagged, seq in rows:
+        out[int(position)] = (value, bool(flagged), int(seq))
+    return out
+
+
+def _answered(value: Any) -> bool:
+    if value is None or value == "" or value == []:
+        return False
+    if isinstance(value, list):
+        return any(v is not None for v in value)
+    return True
+
+
+def answered_count(session: Session, attempt_id: int) -> int:
+    return sum(1 for v, _f, _s in current_answers(session, attempt_id).values() if _answered(v))
+
+
+def last_seq(session: Session, attempt_id: int) -> int:
+    from sqlalchemy import func
+
+    return int(session.scalar(select(func.max(Answer.seq)).where(
+        Answer.attempt_id == attempt_id)) or 0)
+
+
+def notify_time(attempt_id: int, deadline: datetime | None) -> None:
+    emit("time", {"deadline": ms(deadline), "now": ms(utcnow())}, attempt_id)
