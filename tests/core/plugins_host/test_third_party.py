@@ -31,6 +31,9 @@ def third_party_path(tmp_path: Path) -> str:
 
 def _session(base: str, username: str, password: str) -> requests.Session:
     s = requests.Session()
+    # Sign-in sessions are bound to the browser (Flask-Login's strong protection), so the
+    # page requests and the websocket must present the same User-Agent, as a browser does.
+    s.headers["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) Chromium/156 RuangTest"
     token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(base + "/login").text)
     assert token
     resp = s.post(base + "/login", data={"username": username, "password": password,
@@ -42,7 +45,8 @@ def _session(base: str, username: str, password: str) -> requests.Session:
 def _socket(base: str, http: requests.Session) -> socketio.Client:
     cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
     client = socketio.Client(reconnection=False)
-    client.connect(base, transports=["websocket"], headers={"Cookie": cookie})
+    client.connect(base, transports=["websocket"],
+                   headers={"Cookie": cookie, "User-Agent": http.headers["User-Agent"]})
     return client
 
 
