@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -35,4 +36,13 @@ def setting(session: Session, key: str) -> Any:
     from core import settings_store
     from core.instance import ruang
 
-    return settings_store.get(session, ruang().plugins, key)
+    value = settings_store.get(session, ruang().plugins, key)
+    # The admin page (at the time of writing) stores a text value JSON-encoded, quotes
+    # included; read "x@y" as x@y so an address typed there still works.
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            return value
+        return decoded if isinstance(decoded, str) else value
+    return value

@@ -198,3 +198,15 @@ def test_repair_letter_pdf_names_the_asset(login, db):
     assert repair.number in text and device.asset_number in text
     assert "Biro Aset" in text and "Hard disk berbunyi keras" in text
     assert login("pemohon").get(f"/lab/repairs/{repair.id}/letter.pdf").status_code == 403
+
+
+def test_biro_aset_address_set_on_the_settings_page_is_used(login, db, smtp_server):
+    admin = login("admin")
+    saved = admin.post("/admin/settings", {"key": "lab.asset_office_email", "action": "save",
+                                           "value": "aset@kampus.ac.id"})
+    assert saved.status_code == 302
+    device = device_at(db, "LAB-2", "D2")
+    login("yansi").post("/lab/labs/LAB-2/seats/D2/fault", {"problem": "Kipas berisik",
+                                                           "send_now": "on"})
+    repair = repair_of(db, device.id)
+    assert to(mails(smtp_server, repair.number), "aset@kampus.ac.id")
