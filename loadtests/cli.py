@@ -1,0 +1,200 @@
+"""``python -m loadtests``: one profile, end to end, on a fresh instance.
+
+    python -m loadtests --profile smoke --out /tmp/lt-smoke
+    python -m loadtests --profile lab --out /tmp/lt-lab --async-mode eventlet
+    python -m loadtests --profile campus --out /tmp/lt-campus --compare-async
+    python -m loadtests --profile smoke --kiosks 20 --out /tmp/lt-20
+
+For each run: a new instance folder in a temporary directory, ``ruang db upgrade``, the
+seed (an exam, candidates seated on enrolled kiosks; :mod:`loadtests.seed`), ``ruang
+serve`` on 127.0.0.1 under gevent or eventlet with the acknowledge-only baseline plugin
+beside it, then the locust driver (:mod:`loadtests.driver`) in its own process. While it
+runs, the server's CPU and memory are sampled; afterwards the server is stopped, the
+answers in the database are counted against what the kiosks sent, and ``OUT/report.json``
+and ``OUT/summary.md`` are written (with ``--compare-async``, one column per async mode).
+
+On a two-core machine the server is pinned to CPU 1 and the load generator (one locust
+process) to CPU 0, so the figures are the server's on one core with a client beside it.
+The exit status is 0 when every answer sent was acknowledged and stored exactly once and
+no error happened; targets missed are reported, not turned into a failure (``--strict``
+makes them one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from loadtests import report as reporting
+from loadtests.profiles import PROFILES, Profile
+from loadtests.server import REPO_ROOT, Sampler, Server, prepare
+
+
+def _say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def _cpus(pin: bool) -> tuple[int | None, int | None]:
+    """(server CPU, load generator CPU), or no pinning."""
+    if not pin or not hasattr(os, "sched_getaffinity"):
+        return None, None
+    mine = sorted(os.sched_getaffinity(0))
+    if len(mine) < 2:
+        return None, None
+    return mine[1], mine[0]
+
+
+def _run_driver(cmd: list[str], log: Path, timeout: float) -> int:
+    with log.open("ab") as out:
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        assert proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        for line in proc.stdout:
+            out.write(line)
+            out.flush()
+            sys.stdout.write("  driver " + line.decode(errors="replace"))
+            sys.stdout.flush()
+            if time.monotonic() > deadline:
+                break
+        try:
+            return proc.wait(max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+            return -9
+
+
+def _phase_cpu(sampler: Sampler, phases: list[dict[str, Any]]) -> None:
+    for ph in phases:
+        ph["server_cpu_s"] = sampler.cpu_between(ph["start"], ph.get("end", ph["start"]))
+        ph["server_peak_rss_mb"] = round(max(
+            (s[2] for s in sampler.samples if ph["start"] <= s[0] <= ph.get("end", ph["start"])),
+            default=0.0), 1)
+
+
+def run_one(profile: Profile, async_mode: str, template: Path, out: Path, *,
+            pin: bool, command: str) -> dict[str, Any]:
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"ruang-lt-{async_mode}-"))
+    instance = work / "instance"
+    shutil.copytree(template, instance, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
+    for secret in ("secret_key", "master_key"):
+        if (instance / secret).exists():
+            (instance / secret).chmod(0o600)
+    server_cpu, driver_cpu = _cpus(pin)
+    server = Server(instance, async_mode, out / "server.log", work / "site", cpu=server_cpu)
+    _say(f"{async_mode}: starting ruang serve (instance {instance})")
+    server.start()
+    assert server.proc is not None
+    sampler = Sampler(server.proc.pid).start()
+    driver_out = out / "driver.json"
+    cmd = [sys.executable, "-m", "loadtests.driver", "--seed", str(instance / "seed.json"),
+           "--url", server.url, "--profile", profile.name, "--kiosks", str(profile.kiosks),
+           "--out", str(driver_out)]
+    if driver_cpu is not None:
+        cmd += ["--cpu", str(driver_cpu)]
+    exit_error = ""
+    try:
+        code = _run_driver(cmd, out / "driver.log", profile.time_limit_s + 180)
+        if code != 0:
+            exit_error = f"driver exited with {code}"
+    finally:
+        sampler.stop()
+        alive = server.proc.poll() is None
+        server.stop()
+        if not alive:
+            exit_error = exit_error or f"the server died ({server.proc.returncode})"
+    driver = json.loads(driver_out.read_text()) if driver_out.exists() else {}
+    db = reporting.count_answers(instance / "ruang.db", driver.get("attempts", []))
+    _phase_cpu(sampler, driver.get("phases", []))
+    server_fig = {"cpu_s": sampler.cpu_s, "peak_rss_mb": sampler.peak_rss_mb,
+                  "pinned_cpu": server_cpu, "client_cpu": driver_cpu,
+                  "async_mode": async_mode, "exit_error": exit_error or None}
+    rep = reporting.build(profile, async_mode, driver, db, server_fig, command)
+    if exit_error:
+        rep["error_samples"] = [exit_error, *rep["error_samples"]]
+    (out / "report.json").write_text(json.dumps(rep, indent=2))
+    shutil.rmtree(work, ignore_errors=True)
+    return rep
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m loadtests", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", required=True, choices=sorted(PROFILES),
+                        help="; ".join(f"{p.name}: {p.description}" for p in PROFILES.values()))
+    parser.add_argument("--out", type=Path, required=True, help="folder for the report")
+    parser.add_argument("--kiosks", type=int, default=None,
+                        help="override the profile's kiosk count (e.g. 20 for a quick check)")
+    parser.add_argument("--async-mode", choices=["gevent", "eventlet"], default="gevent")
+    parser.add_argument("--compare-async", action="store_true",
+                        help="run the profile under gevent and under eventlet, one after the "
+                             "other on copies of the same seeded instance, side by side")
+    parser.add_argument("--lab-seats", type=int, default=None,
+                        help="seats per lab (default: the profile's, 40)")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="do not pin the server and the load generator to separate CPUs")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit 2 when a measured target is missed")
+    args = parser.parse_args(argv)
+    profile = PROFILES[args.profile]
+    if args.kiosks:
+        if args.kiosks < 1:
+            parser.error("--kiosks must be at least 1")
+        profile = profile.with_kiosks(args.kiosks)
+    if args.lab_seats:
+        from dataclasses import replace
+
+        profile = replace(profile, lab_seats=args.lab_seats)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    command = "python -m loadtests " + shlex.join(sys.argv[1:] if argv is None else argv)
+    modes = ["gevent", "eventlet"] if args.compare_async else [args.async_mode]
+    template_root = Path(tempfile.mkdtemp(prefix="ruang-lt-seed-"))
+    try:
+        template = template_root / "instance"
+        _say(f"seeding {profile.seeded_kiosks} kiosks (ruang db upgrade, then loadtests.seed)")
+        t0 = time.perf_counter()
+        seed = prepare(template, profile.seeded_kiosks, lab_seats=profile.lab_seats,
+                       items=profile.items, log=out / "prepare.log")
+        _say(f"seeded {len(seed['kiosks'])} kiosks in {len(seed['sessions'])} labs "
+             f"in {time.perf_counter() - t0:.0f} s")
+        reports = []
+        for mode in modes:
+            where = out / mode if len(modes) > 1 else out
+            reports.append(run_one(profile, mode, template, where, pin=not args.no_pin,
+                                   command=command))
+    finally:
+        shutil.rmtree(template_root, ignore_errors=True)
+    main_report = dict(reports[0])
+    if len(reports) > 1:
+        main_report["compare_async"] = {r["async_mode"]: {
+            k: r[k] for k in ("ack_ms", "start_fanout_ms", "storm_recovery_s", "server_cpu_s",
+                              "server_peak_rss_mb", "answer_ack_per_s", "baseline_ack_per_s",
+                              "answer_to_baseline", "errors", *reporting.INTEGRITY_KEYS)}
+            for r in reports}
+    (out / "report.json").write_text(json.dumps(main_report, indent=2))
+    (out / "summary.md").write_text(reporting.summary(reports))
+    _say(f"wrote {out / 'report.json'} and {out / 'summary.md'}")
+    print((out / "summary.md").read_text().split("## Round trips")[0])
+    broken = any(not r["targets"]["integrity"]["met"] or r["errors"] for r in reports)
+    missed = any(t["met"] is False for r in reports for t in r["targets"].values())
+    if broken:
+        return 1
+    return 2 if args.strict and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

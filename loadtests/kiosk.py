@@ -1,0 +1,406 @@
+"""One lab PC's kiosk as the load generator plays it: the exam protocol of docs/protocol.md.
+
+A :class:`Kiosk` does what the kiosk page does, over the same HTTP routes and the same
+Socket.IO namespace (websocket transport only, as lab browsers use it):
+
+1. opens the exam page with its enrolment token (for the page's CSRF token), signs the
+   candidate in (``POST /cbt/kiosk/signin``) and downloads the encrypted paper;
+2. connects to ``/exam`` with ``{v, kiosk, attempt, login}`` and says ``hello``;
+3. waits for ``started`` (the proctor's start) and decrypts the paper with the key
+   (AES-256-GCM, the envelope's nonce and associated data): "question 1 is shown";
+4. answers: every change gets the next per-attempt sequence number and stays in a local
+   queue until the server acknowledges it; after any disconnect the queue is re-sent;
+   ``time`` every :attr:`heartbeat_s` seconds is the clock sync and the heartbeat;
+5. when dropped, comes back with jittered exponential backoff (Socket.IO's defaults:
+   1 s doubling to 5 s, +-50%), says ``hello`` and re-sends what was not acknowledged;
+6. at the end drains its queue, compares its answers with the server's ``hello``, and
+   submits.
+
+Every call is timed here (socket acknowledgements are not timed by locust) and recorded
+in the :class:`~loadtests.metrics.Recorder` by event name; what the kiosk sent and what was
+acknowledged is kept per sequence number, for the count against the database.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import random
+import re
+import socket
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import gevent
+import requests
+import socketio
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from gevent.event import Event
+
+from loadtests.metrics import Recorder
+
+NAMESPACE = "/exam"
+PROTOCOL = 1
+BASELINE_EVENT = "loadtest_ack"
+CALL_TIMEOUT_S = 15.0
+HTTP_TIMEOUT_S = 60.0
+CSRF_RE = re.compile(r'name="csrf[-_]token"\s+(?:content|value)="([^"]+)"')
+RECONNECT_BASE_S, RECONNECT_MAX_S, RECONNECT_JITTER = 1.0, 5.0, 0.5
+
+
+class Dropped(Exception):
+    """The connection went away while a call waited for its acknowledgement."""
+
+
+class Kiosk:
+    """A kiosk and the candidate seated at it. ``info`` is one entry of the seed file."""
+
+    def __init__(self, info: dict[str, Any], base_url: str, rec: Recorder, *,
+                 heartbeat_s: float, rng: random.Random,
+                 on_disconnect: Callable[[Kiosk], None] | None = None) -> None:
+        self.info = info
+        self.base = base_url
+        self.rec = rec
+        self.heartbeat_s = heartbeat_s
+        self.rng = rng
+        self.on_disconnect = on_disconnect
+        self.http = requests.Session()
+        self.http.headers["X-Kiosk-Token"] = info["token"]
+        self.http.headers["User-Agent"] = "ruang-loadtest-kiosk"
+        self.sio: socketio.Client | None = None
+        self.attempt = 0
+        self.login = ""
+        self.envelope: dict[str, Any] = {}
+        self.key: bytes | None = None
+        self.paper: dict[str, Any] | None = None
+        self.options: list[int] = []  # options per item, from the decrypted paper
+        self.key_at = 0.0  # perf_counter when the key arrived
+        self.shown_at = 0.0  # ... and when question 1 could be shown
+        self.got_key = Event()
+        self.online = Event()
+        self.wake = Event()
+        self.stopping = False
+        self.expect_drop = False
+        self.seq = 0
+        self.pending: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self.sent: dict[int, tuple[int, Any, bool]] = {}  # seq -> (item, value, flagged)
+        self.acked: set[int] = set()
+        self.tries: dict[int, int] = {}
+        self.dup_acks = 0
+        self.throttled = 0
+        self.refused: list[str] = []
+        self.disconnects = 0
+        self.reconnects = 0
+        self.sync_marks: set[int] = set()  # seqs that must be acknowledged to be "in sync"
+        self.synced_at = 0.0
+        self._inflight: set[Event] = set()
+        self._held: list[socket.socket] = []
+        self.submitted = False
+        self.server_answers: list[Any] = []
+        self.state_mismatches = 0
+
+    # -- HTTP -------------------------------------------------------------------------------
+
+    def _http(self, name: str, method: str, path: str, **kw: Any) -> requests.Response | None:
+        t = time.perf_counter()
+        try:
+            resp = self.http.request(method, self.base + path, timeout=HTTP_TIMEOUT_S,
+                                     allow_redirects=False, **kw)
+        except requests.RequestException as exc:
+            self.rec.record(name, t, False, error=str(exc)[:200], kind="http")
+            return None
+        ok = resp.status_code < 400
+        self.rec.record(name, t, ok, size=len(resp.content), kind="http",
+                        error=None if ok else f"HTTP {resp.status_code} {resp.text[:160]}")
+        return resp if ok else None
+
+    def sign_in(self) -> bool:
+        page = self._http("http:exam_page", "GET", "/cbt/kiosk/")
+        if page is None:
+            return False
+        found = CSRF_RE.search(page.text)
+        if found is None:
+            self.rec.error("http:exam_page: no CSRF token on the page")
+            return False
+        resp = self._http("http:signin", "POST", "/cbt/kiosk/signin",
+                          json={"number": self.info["participant"],
+                                "password": self.info["password"]},
+                          headers={"X-CSRFToken": found.group(1)})
+        if resp is None:
+            return False
+        body = resp.json()
+        self.attempt, self.login = int(body["attempt"]), str(body["login"])
+        paper = self._http("http:paper", "GET", body["paper"],
+                           headers={"X-Attempt-Login": self.login})
+        if paper is None:
+            return False
+        self.envelope = paper.json()
+        return True
+
+    # -- the socket -------------------------------------------------------------------------
+
+    def _new_client(self) -> socketio.Client:
+        sio = socketio.Client(reconnection=False, handle_sigint=False)
+        sio.on("started", self._on_started, namespace=NAMESPACE)
+        sio.on("refused", self._on_refused, namespace=NAMESPACE)
+        sio.on("logged_out", self._on_logged_out, namespace=NAMESPACE)
+        sio.on("disconnect", self._on_disconnect, namespace=NAMESPACE)
+        return sio
+
+    def connect(self, name: str = "connect") -> bool:
+        sio = self._new_client()
+        t = time.perf_counter()
+        try:
+            sio.connect(self.base, namespaces=[NAMESPACE], transports=["websocket"],
+                        auth={"v": PROTOCOL, "kiosk": self.info["token"],
+                              "attempt": self.attempt, "login": self.login},
+                        headers={"User-Agent": "ruang-loadtest-kiosk"},
+                        wait_timeout=CALL_TIMEOUT_S)
+        except socketio.exceptions.ConnectionError as exc:
+            self.rec.record(name, t, False, error=str(exc)[:200])
+            with contextlib.suppress(Exception):
+                sio.disconnect()
+            return False
+        self.rec.record(name, t)
+        self.sio = sio
+        return self.hello()
+
+    def hello(self) -> bool:
+        try:
+            ack = self.call("hello", {"v": PROTOCOL})
+        except Dropped:
+            return False
+        if not ack.get("ok"):
+            self.rec.error(f"hello refused: {ack.get('error')}")
+            return False
+        if ack.get("key") and self.key is None:
+            self._have_key(str(ack["key"]))
+        self.server_answers = ack.get("answers") or []
+        self.online.set()
+        self.wake.set()
+        return True
+
+    def call(self, event: str, data: Any, name: str | None = None,
+             timeout: float = CALL_TIMEOUT_S) -> dict[str, Any]:
+        """Emit and wait for the acknowledgement, timed under ``name`` (default ``event``).
+        Raises :class:`Dropped` when the connection goes first (not recorded as a failure:
+        the caller re-sends)."""
+        sio = self.sio
+        if sio is None or not sio.connected:
+            raise Dropped(event)
+        done = Event()
+        box: list[Any] = []
+
+        def callback(*args: Any) -> None:
+            box.append(args[0] if args else None)
+            done.set()
+
+        t = time.perf_counter()
+        self._inflight.add(done)
+        try:
+            sio.emit(event, data, namespace=NAMESPACE, callback=callback)
+            done.wait(timeout)
+        except Exception as exc:  # the socket broke under the emit
+            raise Dropped(event) from exc
+        finally:
+            self._inflight.discard(done)
+        if not box:
+            if done.is_set():
+                raise Dropped(event)
+            self.rec.record(name or event, t, False, error="timeout")
+            raise Dropped(event)
+        ack = box[0] if isinstance(box[0], dict) else {"ok": False, "error": repr(box[0])}
+        ok = bool(ack.get("ok")) or ack.get("error") == "rate_limited"
+        self.rec.record(name or event, t, ok, error=None if ok else str(ack.get("error")))
+        return ack
+
+    def _on_started(self, data: Any) -> None:
+        if isinstance(data, dict) and data.get("key") and self.key is None:
+            self._have_key(str(data["key"]))
+
+    def _have_key(self, key_b64: str) -> None:
+        self.key_at = time.perf_counter()
+        self.key = base64.b64decode(key_b64)
+        env = self.envelope
+        try:
+            plain = AESGCM(self.key).decrypt(base64.b64decode(env["iv"]),
+                                             base64.b64decode(env["data"]),
+                                             str(env["aad"]).encode())
+            self.paper = json.loads(plain)
+        except Exception as exc:
+            self.rec.error(f"kiosk {self.info['kiosk_id']}: paper does not decrypt: {exc}")
+            return
+        items = self.paper.get("items") or []
+        self.options = [len(i.get("options") or []) for i in items]
+        if items:
+            self.shown_at = time.perf_counter()  # question 1 is on the screen
+        self.got_key.set()
+
+    def _on_refused(self, data: Any) -> None:
+        code = data.get("error") if isinstance(data, dict) else str(data)
+        self.refused.append(str(code))
+        self.rec.error(f"refused event: {data}")
+
+    def _on_logged_out(self, data: Any) -> None:
+        self.rec.error(f"kiosk {self.info['kiosk_id']} logged out: {data}")
+
+    def _on_disconnect(self, *_args: Any) -> None:
+        self.online.clear()
+        for ev in list(self._inflight):
+            ev.set()
+        if self.stopping:
+            return
+        self.disconnects += 1
+        if not self.expect_drop:
+            self.rec.error(f"kiosk {self.info['kiosk_id']}: unexpected disconnect")
+        if self.on_disconnect is not None:
+            self.on_disconnect(self)
+        gevent.spawn(self._reconnect)
+
+    def drop(self, silent: bool) -> None:
+        """The network goes: ``silent`` leaves the server no FIN (a switch losing power);
+        otherwise the connection closes as when a cable is pulled on the kiosk's side."""
+        sio = self.sio
+        ws = getattr(getattr(sio, "eio", None), "ws", None)
+        sock = getattr(ws, "sock", None)
+        if sock is None:
+            return
+        self.expect_drop = True
+        self.sync_marks = set(self.pending)
+        self.synced_at = 0.0
+        with contextlib.suppress(OSError):
+            if silent:
+                self._held.append(sock.dup())  # keeps the TCP connection open, unanswered
+                sock.shutdown(socket.SHUT_RD)
+            else:
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def release_held(self) -> None:
+        for s in self._held:
+            with contextlib.suppress(OSError):
+                s.close()
+        self._held.clear()
+
+    def _reconnect(self) -> None:
+        n = 0
+        while not self.stopping:
+            delay = min(RECONNECT_MAX_S, RECONNECT_BASE_S * 2 ** n)
+            gevent.sleep(delay * self.rng.uniform(1 - RECONNECT_JITTER, 1 + RECONNECT_JITTER))
+            n += 1
+            if self.stopping:
+                return
+            old = self.sio
+            if old is not None:
+                with contextlib.suppress(Exception):
+                    old.disconnect()
+            if self.connect("reconnect"):
+                self.reconnects += 1
+                self.sync_marks |= set(self.pending)
+                self._check_synced()
+                return
+
+    def _check_synced(self) -> None:
+        if self.expect_drop and self.online.is_set() and not (self.sync_marks & set(self.pending)):
+            self.synced_at = time.perf_counter()
+            self.expect_drop = False
+
+    # -- answering --------------------------------------------------------------------------
+
+    def answer(self) -> None:
+        """The candidate changes an answer: it goes into the queue, the sender sends it."""
+        if not self.options:
+            return
+        q = self.rng.randrange(1, len(self.options) + 1)
+        n = self.options[q - 1]
+        value: Any = self.rng.randrange(n) if n and self.rng.random() > 0.05 else None
+        flagged = self.rng.random() < 0.1
+        self.seq += 1
+        msg = {"a": self.attempt, "s": self.seq, "q": q, "v": value, "f": flagged}
+        self.pending[self.seq] = msg
+        self.sent[self.seq] = (q, value, flagged)
+        self.wake.set()
+
+    def send_pending(self, name: str = "answer") -> bool:
+        """Send the oldest unacknowledged change; False when there was none or it failed."""
+        if not self.pending or not self.online.is_set():
+            return False
+        seq, msg = next(iter(self.pending.items()))
+        tries = self.tries.get(seq, 0)
+        self.tries[seq] = tries + 1
+        try:
+            ack = self.call("answer", msg, name="answer_resend" if tries else name)
+        except Dropped:
+            return False
+        if ack.get("ok"):
+            self.pending.pop(seq, None)
+            self.acked.add(seq)
+            if ack.get("dup"):
+                self.dup_acks += 1
+            if self.sync_marks:
+                self.sync_marks.discard(seq)
+                self._check_synced()
+            return True
+        code = str(ack.get("error"))
+        if code == "rate_limited":
+            self.throttled += 1
+            gevent.sleep(float(ack.get("retry_ms", 1000)) / 1000.0)
+            return False
+        if code == "unavailable":
+            gevent.sleep(0.2)
+            return False
+        # Refused for good (late, submitted, logged out, invalid): it will never be stored.
+        self.pending.pop(seq, None)
+        self.refused.append(code)
+        return False
+
+    def baseline_call(self) -> bool:
+        """The acknowledge-only handler, with an answer-shaped payload."""
+        try:
+            ack = self.call(BASELINE_EVENT, {"a": self.attempt, "s": self.seq + 1, "q": 1,
+                                             "v": 0, "f": False, "seq": self.seq + 1},
+                            name="ack_only")
+        except Dropped:
+            return False
+        return bool(ack.get("ok"))
+
+    def time_sync(self) -> None:
+        with contextlib.suppress(Dropped):
+            self.call("time", {"t": int(time.time() * 1000)})
+
+    # -- the end ----------------------------------------------------------------------------
+
+    def check_state(self) -> None:
+        """Compare the server's view (``hello``) with the answers this kiosk had acknowledged."""
+        try:
+            ack = self.call("hello", {"v": PROTOCOL}, name="hello_final")
+        except Dropped:
+            return
+        mine: dict[int, tuple[Any, bool, int]] = {}
+        for seq in sorted(self.acked):
+            q, v, f = self.sent[seq]
+            mine[q] = (v, f, seq)
+        theirs = {int(q): (v, bool(f), int(s)) for q, v, f, s in ack.get("answers") or []}
+        if mine != theirs:
+            self.state_mismatches += 1
+            self.rec.error(f"kiosk {self.info['kiosk_id']}: server's answers differ from the "
+                           f"kiosk's ({len(theirs)} vs {len(mine)} items)")
+
+    def submit(self) -> None:
+        try:
+            ack = self.call("submit", {"s": self.seq})
+        except Dropped:
+            self.rec.error(f"kiosk {self.info['kiosk_id']}: submit dropped")
+            return
+        self.submitted = bool(ack.get("ok"))
+
+    def close(self) -> None:
+        self.stopping = True
+        self.online.clear()
+        if self.sio is not None:
+            with contextlib.suppress(Exception):
+                self.sio.disconnect()
+        self.release_held()
+        self.http.close()

@@ -1,0 +1,259 @@
+"""The report of a run: the database counted against what the kiosks sent, and the targets.
+
+:func:`count_answers` reads ``cbt_answers`` of the seeded instance after the server has
+stopped and compares it, row by row, with what every kiosk sent and had acknowledged:
+
+* ``answers_stored``: rows for the run's attempts;
+* ``lost``: acknowledged changes with no row (an acknowledged answer must never be lost);
+* ``duplicates``: rows beyond one per (attempt, sequence number), plus rows the kiosks
+  never sent (a re-sent change must be stored once);
+* ``mismatched``: rows whose item, value or flag differ from what the kiosk sent.
+
+:func:`build` assembles ``report.json``; :func:`summary` writes the readable
+``summary.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from loadtests.profiles import TARGETS, Profile
+
+INTEGRITY_KEYS = ("answers_sent", "answers_acked", "answers_stored", "duplicates", "lost",
+                  "mismatched", "errors")
+
+
+def count_answers(db_path: Path, attempts: list[dict[str, Any]]) -> dict[str, Any]:
+    wanted = {int(a["attempt"]) for a in attempts}
+    sent = {(int(a["attempt"]), int(s)): v for a in attempts for s, v in a["sent"].items()}
+    acked = {(int(a["attempt"]), int(s)) for a in attempts for s in a["acked"]}
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        rows = con.execute("SELECT attempt_id, seq, position, value, flagged FROM cbt_answers"
+                           ).fetchall()
+        submitted = con.execute("SELECT count(*) FROM cbt_delivery_attempts "
+                                "WHERE state = 'submitted'").fetchone()[0]
+    finally:
+        con.close()
+    seen: dict[tuple[int, int], int] = {}
+    mismatched = phantom = 0
+    for attempt_id, seq, position, value, flagged in rows:
+        if attempt_id not in wanted:
+            continue
+        key = (int(attempt_id), int(seq))
+        seen[key] = seen.get(key, 0) + 1
+        mine = sent.get(key)
+        if mine is None:
+            phantom += 1
+            continue
+        stored_value = json.loads(value) if isinstance(value, str) else value
+        if [int(position), stored_value, bool(flagged)] != [mine[0], mine[1], bool(mine[2])]:
+            mismatched += 1
+    stored = sum(seen.values())
+    return {
+        "answers_stored": stored,
+        "duplicates": sum(n - 1 for n in seen.values()) + phantom,
+        "lost": len(acked - set(seen)),
+        "stored_unacked": len(set(seen) - acked),
+        "mismatched": mismatched,
+        "attempts_submitted_db": int(submitted),
+    }
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a and b else None
+
+
+def build(profile: Profile, async_mode: str, driver: dict[str, Any], db: dict[str, Any],
+          server: dict[str, Any], command: str) -> dict[str, Any]:
+    sat = driver.get("saturation") or {}
+    answer_per_s = (sat.get("answers") or {}).get("per_s")
+    baseline_per_s = (sat.get("baseline") or {}).get("per_s")
+    start = driver.get("start") or {}
+    storm = driver.get("storm") or {}
+    report: dict[str, Any] = {
+        "profile": profile.name,
+        "async_mode": async_mode,
+        "kiosks": profile.kiosks,
+        "kiosks_ready": driver.get("kiosks_ready", 0),
+        "answers_sent": driver.get("answers_sent", 0),
+        "answers_acked": driver.get("answers_acked", 0),
+        "answers_stored": db.get("answers_stored", 0),
+        "duplicates": db.get("duplicates", 0),
+        "lost": db.get("lost", 0),
+        "mismatched": db.get("mismatched", 0),
+        "stored_unacked": db.get("stored_unacked", 0),
+        "ack_ms": driver.get("ack_ms", {}),
+        "start_fanout_ms": start.get("fanout_ms"),
+        "storm_recovery_s": storm.get("recovery_s"),
+        "server_cpu_s": server.get("cpu_s"),
+        "server_peak_rss_mb": server.get("peak_rss_mb"),
+        "errors": driver.get("errors", 0) + (1 if server.get("exit_error") else 0),
+        "baseline_ack_per_s": baseline_per_s,
+        "answer_ack_per_s": answer_per_s,
+        "answer_to_baseline": _ratio(answer_per_s, baseline_per_s),
+        "submitted": driver.get("submitted", 0),
+        "attempts_submitted_db": db.get("attempts_submitted_db", 0),
+        "dup_acks": driver.get("dup_acks", 0),
+        "resends": driver.get("resends", 0),
+        "throttled": driver.get("throttled", 0),
+        "refused": driver.get("refused", []),
+        "state_mismatches": driver.get("state_mismatches", 0),
+        "start": start,
+        "storm": storm,
+        "saturation": sat,
+        "ceiling": driver.get("ceiling"),
+        "rtt_ms": driver.get("rtt_ms", {}),
+        "ack_ms_all": driver.get("ack_ms_all", {}),
+        "server": server,
+        "phases": driver.get("phases", []),
+        "error_samples": driver.get("error_samples", []),
+        "load_generator": {"processes": 1, "runner": "locust LocalRunner",
+                           "cpu_s": driver.get("driver_cpu_s"),
+                           "wall_s": driver.get("driver_wall_s"),
+                           "cpu": server.get("client_cpu")},
+        "command": command,
+        "profile_settings": driver.get("profile_settings", {}),
+    }
+    report["targets"] = check_targets(report)
+    return report
+
+
+def check_targets(r: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each target of issue 6 with this run's figure and whether it was met (None: not
+    measured in this profile)."""
+    def entry(value: Any, limit: Any, ok: bool | None) -> dict[str, Any]:
+        return {"value": value, "target": limit, "met": ok}
+
+    integrity = (r["answers_sent"] > 0
+                 and r["answers_stored"] == r["answers_acked"] == r["answers_sent"]
+                 and r["duplicates"] == 0 and r["lost"] == 0 and r["mismatched"] == 0)
+    p99 = (r["ack_ms"] or {}).get("p99")
+    fan = r["start_fanout_ms"]
+    storm = r["storm_recovery_s"]
+    ratio = r["answer_to_baseline"]
+    storm_measured = bool(r["storm"])
+    return {
+        "integrity": entry(f"{r['answers_sent']} sent / {r['answers_acked']} acked / "
+                           f"{r['answers_stored']} stored, {r['duplicates']} duplicates, "
+                           f"{r['lost']} lost", "all equal, none lost or duplicated",
+                           integrity),
+        "ack_p99_ms": entry(p99, TARGETS.ack_p99_ms,
+                            None if not p99 else p99 <= TARGETS.ack_p99_ms),
+        "start_fanout_ms": entry(fan, TARGETS.start_fanout_ms,
+                                 None if fan is None and not r["start"] else
+                                 (fan is not None and fan <= TARGETS.start_fanout_ms
+                                  and not r["start"].get("not_shown"))),
+        "storm_recovery_s": entry(storm, TARGETS.storm_recovery_s,
+                                  None if not storm_measured else
+                                  (storm is not None and storm <= TARGETS.storm_recovery_s)),
+        "server_peak_rss_mb": entry(r["server_peak_rss_mb"], TARGETS.peak_rss_mb,
+                                    None if r["server_peak_rss_mb"] is None else
+                                    r["server_peak_rss_mb"] <= TARGETS.peak_rss_mb),
+        "answer_to_baseline": entry(ratio, TARGETS.throughput_ratio,
+                                    None if ratio is None else ratio >= TARGETS.throughput_ratio),
+        "errors": entry(r["errors"], 0, r["errors"] == 0),
+    }
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _mark(met: bool | None) -> str:
+    return {True: "met", False: "**MISSED**", None: "not measured"}[met]
+
+
+def summary(reports: list[dict[str, Any]]) -> str:
+    """Markdown for one run, or several side by side (``--compare-async``)."""
+    first = reports[0]
+    lines = [f"# Load test: profile `{first['profile']}`", ""]
+    lines.append(f"Command: `{first['command']}`")
+    lines.append("")
+    lines.append(
+        "One `ruang serve` process on SQLite (a fresh instance), on 127.0.0.1 only; the load "
+        "generator is one locust process (LocalRunner) pinned to the other core, so the "
+        "server keeps a core of its own. Kiosks speak the exam protocol over Socket.IO "
+        "(websocket transport), round trips timed by the kiosks themselves.")
+    lines.append("")
+    cols = [r["async_mode"] for r in reports]
+    lines.append("| figure | " + " | ".join(cols) + " |")
+    lines.append("| --- | " + " | ".join("---" for _ in cols) + " |")
+
+    def row(label: str, fn: Any) -> None:
+        lines.append(f"| {label} | " + " | ".join(_fmt(fn(r)) for r in reports) + " |")
+
+    row("kiosks (ready)", lambda r: f"{r['kiosks']:,} ({r['kiosks_ready']:,})")
+    row("answers sent", lambda r: r["answers_sent"])
+    row("answers acknowledged", lambda r: r["answers_acked"])
+    row("answers stored (database)", lambda r: r["answers_stored"])
+    row("duplicates / lost / mismatched",
+        lambda r: f"{r['duplicates']} / {r['lost']} / {r['mismatched']}")
+    row("re-sent changes (acknowledged as duplicates)",
+        lambda r: f"{r['resends']} ({r['dup_acks']})")
+    row("ack p50 / p95 / p99 / max, ms (steady)",
+        lambda r: " / ".join(_fmt(r["ack_ms"].get(k)) for k in ("p50", "p95", "p99", "max"))
+        if r["ack_ms"] else None)
+    row("start fan-out, ms (last kiosk shows question 1)", lambda r: r["start_fanout_ms"])
+    row("storm recovery, s (last kiosk back in sync)", lambda r: r["storm_recovery_s"])
+    row("answer path at saturation, acks/s", lambda r: r["answer_ack_per_s"])
+    row("ack-only baseline, acks/s", lambda r: r["baseline_ack_per_s"])
+    row("answer path / baseline", lambda r: r["answer_to_baseline"])
+    row("server CPU, s", lambda r: r["server_cpu_s"])
+    row("server peak RSS, MB", lambda r: r["server_peak_rss_mb"])
+    row("errors", lambda r: r["errors"])
+    lines.append("")
+    lines.append("## Targets (issue 6, campus profile)")
+    lines.append("")
+    lines.append("| target | limit | " + " | ".join(cols) + " |")
+    lines.append("| --- | --- | " + " | ".join("---" for _ in cols) + " |")
+    for key in first["targets"]:
+        t = first["targets"][key]
+        cells = [f"{_fmt(r['targets'][key]['value'])} ({_mark(r['targets'][key]['met'])})"
+                 for r in reports]
+        lines.append(f"| {key} | {_fmt(t['target'])} | " + " | ".join(cells) + " |")
+    for r in reports:
+        lines.append("")
+        lines.append(f"## Round trips per event ({r['async_mode']}, whole run, ms)")
+        lines.append("")
+        lines.append("| event | count | failures | p50 | p95 | p99 | max |")
+        lines.append("| --- | --- | --- | --- | --- | --- | --- |")
+        for name, s in r["rtt_ms"].items():
+            lines.append(f"| {name} | {s['count']:,} | {s.get('failures', 0)} | {s['p50']} | "
+                         f"{s['p95']} | {s['p99']} | {s['max']} |")
+        sat = r.get("saturation") or {}
+        if sat:
+            lines.append("")
+            lines.append("Saturation: " + "; ".join(
+                f"{k}: {v['per_s']}/s over {v['kiosks']} kiosks for {v['seconds']} s, "
+                f"p99 {v['rtt_ms']['p99']} ms, load generator at {v['client_core_use']:.0%} "
+                "of a core" for k, v in sat.items()))
+        if r.get("ceiling"):
+            lines.append("")
+            lines.append(f"Ceiling: largest kiosk count meeting every target: "
+                         f"**{r['ceiling']['largest_ok']}**")
+            for step in r["ceiling"]["steps"]:
+                lines.append(f"- {step['kiosks']} kiosks: ack p99 {step['ack_ms']['p99']} ms, "
+                             f"{step['errors']} errors, "
+                             f"{'met' if step['met_targets'] else 'broken'}")
+        if r["error_samples"]:
+            lines.append("")
+            lines.append(f"Errors ({r['errors']}), first ones:")
+            lines.extend(f"- `{e}`" for e in r["error_samples"][:10])
+        phases = r.get("phases") or []
+        if phases:
+            lines.append("")
+            lines.append("Phases (s): " + ", ".join(
+                f"{p['name']} {p.get('end', p['start']) - p['start']:.0f}"
+                f" (server {p.get('server_cpu_s', 0):.1f} CPU-s)" for p in phases))
+    lines.append("")
+    return "\n".join(lines)
