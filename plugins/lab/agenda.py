@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import icalendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -206,10 +207,28 @@ def feed(session: Session, lab: Lab | None, now: datetime) -> bytes:
         found.append(CalendarItem(uid=f"lab-hold-{hold.id}", title=hold.title or hold.source,
                                   start=hold.starts_at, end=hold.ends_at, source=hold.source,
                                   lab_id=hold.lab_id))
-    if lab is None:
-        found = [CalendarItem(uid=i.uid, title=f"[{codes.get(i.lab_id or 0, '?')}] {i.title}",
-                              start=i.start, end=i.end, source=i.source, lab_id=i.lab_id,
-                              url=i.url) for i in found]
+    from plugins.lab.notices import link
+
+    found = [CalendarItem(
+        uid=i.uid, title=f"[{codes.get(i.lab_id or 0, '?')}] {i.title}" if lab is None else i.title,
+        start=i.start, end=i.end, source=i.source, lab_id=i.lab_id,
+        url=link(i.url) if i.url.startswith("/") else i.url) for i in found]
     found.sort(key=lambda i: i.start)
     name = f"Lab {lab.code} {lab.name}" if lab else "Lab ICT BPTI"
-    return core_calendar.to_ical(found, name=name)
+    document = core_calendar.to_ical(found, name=name)
+    # Calendar apps show where an event is: add the room to each event the core wrote.
+    places = {f"{i.uid}@ruang": _place(rooms.get_lab(session, i.lab_id)) for i in found
+              if i.lab_id is not None}
+    cal = icalendar.Calendar.from_ical(document)
+    for event in cal.walk("VEVENT"):
+        place = places.get(str(event.get("UID", "")))
+        if place:
+            event.add("location", place)
+    return bytes(cal.to_ical())
+
+
+def _place(lab: Lab | None) -> str:
+    if lab is None:
+        return ""
+    parts = [f"{lab.code} {lab.name}", lab.building, f"lt. {lab.floor}" if lab.floor else ""]
+    return ", ".join(p for p in parts if p)

@@ -63,6 +63,8 @@ def test_ical_feed_parses_and_holds_the_bookings(login, app, db):
     assert local(starts).strftime("%Y-%m-%d %H:%M") == f"{day.isoformat()} 13:00"
     assert seminar.decoded("DTEND") - starts == timedelta(hours=2)
     assert str(seminar["UID"]).endswith("@ruang")
+    assert "LAB-1" in str(seminar["LOCATION"]) and "Gedung BPTI" in str(seminar["LOCATION"])
+    assert str(seminar["URL"]).startswith("http")
     assert client.get("/lab/ical/not-a-real-key-at-all.ics").status_code == 404
     # A new address revokes the old one.
     login("yansi").post("/lab/labs/LAB-1/feed-key", {})
