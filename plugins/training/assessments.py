@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from core.audit.service import record as audit
 from core.contracts import Assessment, AssessmentScore
 from core.instance import ruang
-from plugins.training.errors import TrainingError
+from plugins.training.errors import N_, TrainingError
 from plugins.training.models import CheckMode, Participant, ParticipantStatus, Training
 
 
@@ -62,7 +62,7 @@ def collect(session: Session, training: Training, actor: object) -> list[Collect
     plugin knows one of them; nothing is changed then.
     """
     if training.check_mode != CheckMode.EXTERNAL.value:
-        raise TrainingError("This training uses no exam of another plugin.", kind="state",
+        raise TrainingError(N_("This training uses no exam of another plugin."), kind="state",
                             http=409)
     people = list(session.scalars(select(Participant).where(
         Participant.training_id == training.id,
@@ -71,8 +71,8 @@ def collect(session: Session, training: Training, actor: object) -> list[Collect
     for phase, ref in (("pre", training.pre_ref), ("post", training.post_ref)):
         found = scores(session, ref)
         if found is None:
-            raise TrainingError("No enabled plugin knows the exam %(ref)s; is the CBT plugin "
-                                "switched on?", kind="unavailable", http=409, ref=ref)
+            raise TrainingError(N_("No enabled plugin knows the exam %(ref)s; is the CBT plugin "
+                                "switched on?"), kind="unavailable", http=409, ref=ref)
         results[phase] = found
     out = []
     for phase, found in results.items():

@@ -20,7 +20,8 @@ from core.audit.service import record as audit
 from core.db import utcnow
 from core.records.service import issue as issue_number
 from plugins.training import clock, notices, tokens
-from plugins.training.errors import TrainingError, t
+from plugins.training.errors import N_, TrainingError
+from plugins.training.errors import t as _
 from plugins.training.forms import RevokeForm, parse
 from plugins.training.models import Certificate, Participant, ParticipantStatus, Training
 from plugins.training.options import setting
@@ -40,11 +41,11 @@ def of_training(session: Session, training_id: int) -> list[Certificate]:
 
 def why_not(session: Session, training: Training, person: Participant) -> str | None:
     if training.state not in ISSUING_STATES:
-        return t("certificates are issued once the training has been held")
+        return _("certificates are issued once the training has been held")
     if person.status != ParticipantStatus.REGISTERED.value or person.checked_in_at is None:
-        return t("%(name)s did not attend", name=person.name)
+        return _("%(name)s did not attend", name=person.name)
     if of_participant(session, person.id) is not None:
-        return t("a certificate was issued already")
+        return _("a certificate was issued already")
     return None
 
 
@@ -52,7 +53,7 @@ def issue(session: Session, training: Training, person: Participant, actor: Any
           ) -> Certificate:
     reason = why_not(session, training, person)
     if reason:
-        raise TrainingError("No certificate for %(name)s: %(why)s.", kind="not_eligible",
+        raise TrainingError(N_("No certificate for %(name)s: %(why)s."), kind="not_eligible",
                             http=409, name=person.name, why=reason)
     record = issue_number(session, "DIKLAT-SRT", ref_type="training_participant",
                           ref_id=person.id, actor=actor)
@@ -73,7 +74,7 @@ def issue(session: Session, training: Training, person: Participant, actor: Any
 def issue_all(session: Session, training: Training, actor: Any) -> tuple[int, list[str]]:
     """Certificates for everyone who attended and has none yet; (issued, skipped reasons)."""
     if training.state not in ISSUING_STATES:
-        raise TrainingError("Certificates are issued once the training has been held.",
+        raise TrainingError(N_("Certificates are issued once the training has been held."),
                             kind="state", http=409)
     issued, skipped = 0, []
     for person in session.scalars(select(Participant).where(
@@ -92,7 +93,7 @@ def issue_all(session: Session, training: Training, actor: Any) -> tuple[int, li
 def revoke(session: Session, cert: Certificate, data: dict[str, Any], actor: Any) -> None:
     form = parse(RevokeForm, data)
     if cert.revoked_at is not None:
-        raise TrainingError("Certificate %(number)s was already revoked.", kind="revoked",
+        raise TrainingError(N_("Certificate %(number)s was already revoked."), kind="revoked",
                             http=409, number=cert.number)
     cert.revoked_at = utcnow()
     cert.revoked_by = getattr(actor, "id", None)

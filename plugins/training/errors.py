@@ -7,7 +7,8 @@ translated later, where they are shown.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,14 +22,38 @@ def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention
 
 
 def t(msgid: str, **params: Any) -> str:
-    """``msgid`` in the reader's language when there is a reader (a request)."""
-    from flask import has_request_context
+    """``msgid`` in the reader's language when there is a reader (a request), or in the
+    language of a record being printed (:func:`record_language`)."""
+    from flask import g, has_app_context, has_request_context
 
-    if has_request_context():
+    if has_request_context() or (has_app_context() and g.get("training_record_locale")):
         from flask_babel import gettext
 
         return str(gettext(msgid, **params))
     return msgid % params if params else msgid
+
+
+@contextmanager
+def record_language() -> Iterator[None]:
+    """Records (the letter, the report) speak the instance's language, whoever prints
+    them and from wherever (a page, the command line)."""
+    from flask import g, has_app_context
+
+    if not has_app_context():
+        yield
+        return
+    from flask_babel import force_locale
+
+    from core.instance import ruang
+
+    lang = ruang().settings.default_locale
+    before = g.get("training_record_locale")
+    g.training_record_locale = lang
+    try:
+        with force_locale(lang):
+            yield
+    finally:
+        g.training_record_locale = before
 
 
 class TrainingError(ValueError):
@@ -78,4 +103,4 @@ def form_error(exc: ValidationError, labels: Mapping[str, str]) -> TrainingError
         fields.setdefault(where, _message(err))
     problems = "; ".join(f"{t(labels[f]) if f in labels else f}: {m}" if f else m
                          for f, m in fields.items())
-    return TrainingError("%(problems)s", fields=fields, problems=problems)
+    return TrainingError(N_("%(problems)s"), fields=fields, problems=problems)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from core.audit.service import record as audit
 from core.db import utcnow
-from plugins.training.errors import TrainingError
+from plugins.training.errors import N_, TrainingError
 from plugins.training.models import FileKind, Training, TrainingFile
 from plugins.training.options import setting
 
@@ -132,14 +132,14 @@ def check(upload: Upload, *, max_bytes: int, kind: str) -> Checked:
     accepted = sorted(k for k, (family, _t) in ACCEPTED.items()
                       if kind != FileKind.PHOTO.value or family == "image")
     if ext not in accepted:
-        raise TrainingError("%(name)s: files of type %(ext)s are not accepted here; accepted: "
-                            "%(accepted)s", name=name, ext="." + ext if ext else "-",
+        raise TrainingError(N_("%(name)s: files of type %(ext)s are not accepted here; accepted: "
+                            "%(accepted)s"), name=name, ext="." + ext if ext else "-",
                             accepted=", ".join(accepted))
     data = upload.data
     if not data:
-        raise TrainingError("%(name)s: the file is empty", name=name)
+        raise TrainingError(N_("%(name)s: the file is empty"), name=name)
     if len(data) > max_bytes:
-        raise TrainingError("%(name)s: %(size)s is more than the limit of %(limit)s",
+        raise TrainingError(N_("%(name)s: %(size)s is more than the limit of %(limit)s"),
                             name=name, size=_human(len(data)), limit=_human(max_bytes))
     family, content_type = ACCEPTED[ext]
     ok = True
@@ -158,8 +158,8 @@ def check(upload: Upload, *, max_bytes: int, kind: str) -> Checked:
         ok = (archive is not None and "mimetype" in archive.namelist()
               and archive.read("mimetype").decode("ascii", "replace").strip() == content_type)
     if not ok:
-        raise TrainingError("%(name)s: the content is not a valid .%(ext)s file (it looks "
-                            "like %(found)s)", name=name, ext=ext, found=_looks_like(data))
+        raise TrainingError(N_("%(name)s: the content is not a valid .%(ext)s file (it looks "
+                            "like %(found)s)"), name=name, ext=ext, found=_looks_like(data))
     return Checked(name, content_type, data, hashlib.sha256(data).hexdigest())
 
 
@@ -185,7 +185,7 @@ def _store(instance: Path, data: bytes) -> str:
 
 def path_of(instance: Path, storage_name: str) -> Path:
     if not STORAGE_RE.fullmatch(storage_name):
-        raise TrainingError("bad storage name", kind="not_found", http=404)
+        raise TrainingError(N_("bad storage name"), kind="not_found", http=404)
     return root(instance) / storage_name
 
 
@@ -229,15 +229,15 @@ def attach(session: Session, training: Training, uploads: Sequence[Upload], kind
     """Check every upload (all problems together, none stored if one is bad), store them
     and list them on the training."""
     if kind not in {k.value for k in FileKind}:
-        raise TrainingError("Unknown kind of file %(kind)s.", kind="invalid", http=400)
+        raise TrainingError(N_("Unknown kind of file %(kind)s."), kind="invalid", http=400)
     if training.state in ("rejected", "cancelled"):
-        raise TrainingError("Files are not added to a training that was %(state)s.",
+        raise TrainingError(N_("Files are not added to a training that was %(state)s."),
                             kind="state", http=409, state=training.state)
     uploads = [u for u in uploads if u.filename or u.data]
     if not uploads:
-        raise TrainingError("Choose at least one file.")
+        raise TrainingError(N_("Choose at least one file."))
     if len(uploads) > MAX_FILES:
-        raise TrainingError("At most %(n)s files at once.", n=MAX_FILES)
+        raise TrainingError(N_("At most %(n)s files at once."), n=MAX_FILES)
     title = " ".join((title or "").split())[:200]
     max_bytes = int(setting(session, "training.max_upload_mb")) * 1024 * 1024
     checked: list[Checked] = []
@@ -248,7 +248,7 @@ def attach(session: Session, training: Training, uploads: Sequence[Upload], kind
         except TrainingError as exc:
             problems.append(exc.translated())
     if problems:
-        raise TrainingError("Nothing was attached: %(problems)s", problems="; ".join(problems))
+        raise TrainingError(N_("Nothing was attached: %(problems)s"), problems="; ".join(problems))
     instance = _instance()
     rows = []
     for item in checked:
@@ -282,10 +282,10 @@ def delete(session: Session, training: Training, file_id: int, actor: Any) -> st
     caller once the transaction committed."""
     row = session.get(TrainingFile, file_id)
     if row is None or row.training_id != training.id:
-        raise TrainingError("That file is not part of this training.", kind="not_found",
+        raise TrainingError(N_("That file is not part of this training."), kind="not_found",
                             http=404)
     if training.state == "documented":
-        raise TrainingError("The files of a documented training are part of its record.",
+        raise TrainingError(N_("The files of a documented training are part of its record."),
                             kind="state", http=409)
     name = row.storage_name
     session.delete(row)

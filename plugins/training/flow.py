@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from core.contracts import Notification, WorkflowEvent
 from core.workflow.engine import OWNER, Transition, Workflow
-from plugins.training.errors import N_, t
+from plugins.training.errors import N_
+from plugins.training.errors import t as _
 
 WORKFLOW_NAME = "training"
 
@@ -57,7 +58,7 @@ def _has_participants(session: Session, training: Any) -> str | None:
         Participant.training_id == training.id,
         Participant.status == ParticipantStatus.REGISTERED.value))
     if not n:
-        return t("nobody is registered yet")
+        return _("nobody is registered yet")
     return None
 
 
@@ -67,7 +68,7 @@ def _report_ready(session: Session, training: Any) -> str | None:
     attended = session.scalar(select(func.count()).select_from(Participant).where(
         Participant.training_id == training.id, Participant.checked_in_at.is_not(None)))
     if not attended:
-        return t("no attendance was recorded")
+        return _("no attendance was recorded")
     return None
 
 
@@ -99,4 +100,4 @@ TRAINING = Workflow(
 
 
 def state_label(state: str) -> str:
-    return t(STATES.get(state, state))
+    return _(STATES.get(state, state))

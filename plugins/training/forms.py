@@ -145,8 +145,8 @@ class ProposalForm(Strict):
                 continue
             m = TRAINER_LINE.match(line)
             if m is None:
-                raise problem("line %(line)s: write 'Name; role; e-mail' (role and e-mail "
-                              "may be left out)", line=n)
+                raise problem(N_("line %(line)s: write 'Name; role; e-mail' (role and "
+                                 "e-mail may be left out)"), line=n)
             out.append({"name": m["name"].strip(), "role": (m["role"] or "").strip(),
                         "email": _blank_to_none((m["email"] or "").strip())})
         return out
@@ -161,13 +161,13 @@ class ProposalForm(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> ProposalForm:
         if self.ends_at <= self.starts_at:
-            raise problem("the training must end after it starts")
+            raise problem(N_("the training must end after it starts"))
         if (self.ends_at - self.starts_at).days > 31:
-            raise problem("a training lasts at most 31 days; propose longer ones in parts")
+            raise problem(N_("a training lasts at most 31 days; propose longer ones in parts"))
         if self.lab_id is None and not self.venue:
-            raise problem("choose a lab or write where the training takes place")
+            raise problem(N_("choose a lab or write where the training takes place"))
         if self.check_mode == "external" and not (self.pre_ref and self.post_ref):
-            raise problem("choose the exams for the pre-test and the post-test")
+            raise problem(N_("choose the exams for the pre-test and the post-test"))
         return self
 
 
@@ -211,15 +211,15 @@ class QuestionForm(Strict):
     @classmethod
     def _distinct(cls, value: list[str]) -> list[str]:
         if any(len(v) > 500 for v in value):
-            raise problem("an option has at most 500 characters")
+            raise problem(N_("an option has at most 500 characters"))
         if len({v.casefold() for v in value}) != len(value):
-            raise problem("two options are the same")
+            raise problem(N_("two options are the same"))
         return value
 
     @model_validator(mode="after")
     def _in_range(self) -> QuestionForm:
         if self.correct > len(self.options):
-            raise problem("the correct option must be one of 1-%(n)s", n=len(self.options))
+            raise problem(N_("the correct option must be one of 1-%(n)s"), n=len(self.options))
         return self
 
 

@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 from core.rooms.service import get_lab
 from core.workflow.engine import history
 from plugins.training import clock
-from plugins.training.errors import TrainingError, t
+from plugins.training.errors import N_, TrainingError, record_language
+from plugins.training.errors import t as _
 from plugins.training.flow import WORKFLOW_NAME
 from plugins.training.models import Training
 from plugins.training.options import setting
 from plugins.training.pdfdoc import Document, rupiah
 
-AUDIENCES = {"staff": "Staff", "students": "Students", "mixed": "Staff and students"}
+AUDIENCES = {"staff": N_("Staff"), "students": N_("Students"), "mixed": N_("Staff and students")}
 
 
 def where_text(training: Training, lab: Any) -> str:
@@ -53,34 +54,39 @@ def proposal_pairs(session: Session, training: Training) -> list[tuple[str, Any]
     if party and training.third_party_contact:
         party += f" ({training.third_party_contact})"
     return [
-        (t("Title"), training.title),
-        (t("Theme"), training.theme),
-        (t("Audience"), t(AUDIENCES.get(training.audience, training.audience))
+        (_("Title"), training.title),
+        (_("Theme"), training.theme),
+        (_("Audience"), _(AUDIENCES.get(training.audience, training.audience))
          + (f" — {training.audience_notes}" if training.audience_notes else "")),
-        (t("Goals"), training.goals),
-        (t("Schedule"), clock.span(training.starts_at, training.ends_at)),
-        (t("Venue"), where(session, training)),
-        (t("Capacity"), t("%(n)s participants", n=training.capacity)),
-        (t("Trainers"), trainers),
-        (t("Third party"), party),
-        (t("Budget"), rupiah(training.budget)
+        (_("Goals"), training.goals),
+        (_("Schedule"), clock.span(training.starts_at, training.ends_at)),
+        (_("Venue"), where(session, training)),
+        (_("Capacity"), _("%(n)s participants", n=training.capacity)),
+        (_("Trainers"), trainers),
+        (_("Third party"), party),
+        (_("Budget"), rupiah(training.budget)
          + (f"\n{training.budget_notes}" if training.budget_notes else "")),
     ]
 
 
 def pdf(session: Session, training: Training) -> bytes:
+    with record_language():
+        return _pdf(session, training)
+
+
+def _pdf(session: Session, training: Training) -> bytes:
     if not training.letter_number:
-        raise TrainingError("The letter is issued when Ka. BPTI approves the proposal.",
+        raise TrainingError(N_("The letter is issued when Ka. BPTI approves the proposal."),
                             kind="state", http=409)
-    doc = Document(t("Training approval letter"), training.letter_number)
+    doc = Document(_("Training approval letter"), training.letter_number)
     doc.add_page()
-    doc.title_block(t("APPROVAL OF A TRAINING (DIKLAT)"),
-                    t("Number: %(number)s", number=training.letter_number))
+    doc.title_block(_("APPROVAL OF A TRAINING (DIKLAT)"),
+                    _("Number: %(number)s", number=training.letter_number))
     name, day = approver(session, training)
-    doc.pairs([(t("Subject"), t("Holding the training \"%(title)s\"", title=training.title)),
-               (t("Date"), day or clock.fmt(training.letter_at, "%d-%m-%Y"))])
+    doc.pairs([(_("Subject"), _("Holding the training \"%(title)s\"", title=training.title)),
+               (_("Date"), day or clock.fmt(training.letter_at, "%d-%m-%Y"))])
     doc.ln(3)
-    doc.paragraph(t("Ka. BPTI approves the training proposed by BPTI described below. The "
+    doc.paragraph(_("Ka. BPTI approves the training proposed by BPTI described below. The "
                     "responsible staff prepare it, invite the participants, supervise and "
                     "evaluate it, and document it in a report."))
     doc.ln(2)

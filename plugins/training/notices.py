@@ -19,6 +19,7 @@ from core.accounts.models import User
 from core.accounts.roles import Role
 from core.contracts import Notification, WorkflowEvent
 from plugins.training import clock, tokens
+from plugins.training.errors import N_
 from plugins.training.models import Participant, ParticipantStatus, Training
 
 SIGNATURE = "Diklat BPTI"
@@ -137,8 +138,8 @@ def on_transition(obj: Any, event: WorkflowEvent) -> list[Notification]:
     elif event.action in ("approve", "reject", "revise"):
         author = session.get(User, training.created_by) if training.created_by else None
         if author is not None and author.active and author.id != event.actor_id:
-            decided = {"approve": "Approved", "reject": "Rejected",
-                       "revise": "Returned for revision"}[event.action]
+            decided = {"approve": N_("Approved"), "reject": N_("Rejected"),
+                       "revise": N_("Returned for revision")}[event.action]
 
             def lines() -> list[str]:
                 out_lines = [_("Ka. BPTI decided on the proposal: %(decision)s.",

@@ -24,7 +24,8 @@ from core.accounts.roles import Role
 from core.audit.service import record as audit
 from core.db import utcnow
 from plugins.training import clock, notices
-from plugins.training.errors import TrainingError, t
+from plugins.training.errors import N_, TrainingError
+from plugins.training.errors import t as _
 from plugins.training.flow import ACTIVE
 from plugins.training.forms import LABELS, ParticipantForm, parse
 from plugins.training.models import (
@@ -57,7 +58,7 @@ def _lock(session: Session, training: Training) -> None:
 def get(session: Session, training: Training, participant_id: int) -> Participant:
     person = session.get(Participant, participant_id)
     if person is None or person.training_id != training.id:
-        raise TrainingError("That person is not a participant of this training.",
+        raise TrainingError(N_("That person is not a participant of this training."),
                             kind="not_found", http=404)
     return person
 
@@ -78,8 +79,8 @@ def _registered(session: Session, training_id: int) -> int:
 
 def _open_for_people(training: Training) -> None:
     if training.state not in ACTIVE:
-        raise TrainingError("Participants are invited and registered once Ka. BPTI has "
-                            "approved the training and until it ends.", kind="state", http=409)
+        raise TrainingError(N_("Participants are invited and registered once Ka. BPTI has "
+                            "approved the training and until it ends."), kind="state", http=409)
 
 
 def _by_email(session: Session, training: Training, email: str) -> Participant | None:
@@ -147,7 +148,7 @@ def group_members(session: Session, group: str, division: str = "") -> list[dict
     """Accounts of a group (``staff``, optionally of one division, or ``students``) with an
     e-mail address, as invitation rows."""
     if group not in GROUPS:
-        raise TrainingError("Unknown group %(group)s; choose staff or students.", group=group)
+        raise TrainingError(N_("Unknown group %(group)s; choose staff or students."), group=group)
     roles, kind = GROUPS[group]
     stmt = select(User).where(User.role.in_(roles), User.active.is_(True), User.email != "")
     if division:
@@ -179,7 +180,7 @@ def register(session: Session, training: Training, data: Mapping[str, Any], acto
     person = _by_email(session, training, form.email)
     if person is not None and person.status in (ParticipantStatus.REGISTERED.value,
                                                 ParticipantStatus.WAITLISTED.value):
-        raise TrainingError("%(email)s is already on the list (%(status)s).", kind="duplicate",
+        raise TrainingError(N_("%(email)s is already on the list (%(status)s)."), kind="duplicate",
                             http=409, fields={"email": "duplicate"}, email=form.email,
                             status=status_label(person.status))
     if person is None:
@@ -199,10 +200,10 @@ def register(session: Session, training: Training, data: Mapping[str, Any], acto
 def self_register(session: Session, training: Training, user: User) -> Participant:
     """A signed-in person registers on the portal while registration is open."""
     if not training.registration_open or training.state not in ACTIVE:
-        raise TrainingError("Registration for this training is closed.", kind="closed",
+        raise TrainingError(N_("Registration for this training is closed."), kind="closed",
                             http=409)
     if not user.email:
-        raise TrainingError("Your account has no e-mail address; ask BPTI to add one.",
+        raise TrainingError(N_("Your account has no e-mail address; ask BPTI to add one."),
                             kind="invalid")
     person = session.scalar(select(Participant).where(Participant.training_id == training.id,
                                                       Participant.user_id == user.id))
@@ -245,10 +246,10 @@ def cancel(session: Session, training: Training, person: Participant, actor: Any
     if person.status == ParticipantStatus.CANCELLED.value:
         return
     if person.checked_in_at is not None:
-        raise TrainingError("%(name)s attended already; attendance is not withdrawn.",
+        raise TrainingError(N_("%(name)s attended already; attendance is not withdrawn."),
                             kind="state", http=409, name=person.name)
     if training.state not in ACTIVE:
-        raise TrainingError("The list of participants is closed.", kind="state", http=409)
+        raise TrainingError(N_("The list of participants is closed."), kind="state", http=409)
     _lock(session, training)
     held_seat = person.status == ParticipantStatus.REGISTERED.value
     person.status = ParticipantStatus.CANCELLED.value
@@ -282,8 +283,8 @@ def promote(session: Session, training: Training) -> list[Participant]:
 
 
 def status_label(status: str) -> str:
-    return t({"invited": "invited", "registered": "registered", "waitlisted": "waiting list",
-              "cancelled": "cancelled"}.get(status, status))
+    return _({"invited": N_("invited"), "registered": N_("registered"),
+              "waitlisted": N_("waiting list"), "cancelled": N_("cancelled")}.get(status, status))
 
 
 # -- import ----------------------------------------------------------------------------------
@@ -300,19 +301,19 @@ class ImportRefused(TrainingError):
 
     def __init__(self, problems: list[RowProblem]) -> None:
         self.problems = problems
-        shown = "; ".join(f"{t('line %(n)s', n=p.line)}: {p.message}" for p in problems[:20])
+        shown = "; ".join(_("line %(n)s", n=p.line) + f": {p.message}" for p in problems[:20])
         more = len(problems) - 20
         if more > 0:
-            shown += "; " + t("and %(n)s more", n=more)
-        super().__init__("The list was not imported: %(problems)s", kind="import",
+            shown += "; " + _("and %(n)s more", n=more)
+        super().__init__(N_("The list was not imported: %(problems)s"), kind="import",
                          problems=shown)
 
 
 def _rows_from(filename: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
     if not data:
-        raise TrainingError("The file is empty.")
+        raise TrainingError(N_("The file is empty."))
     if len(data) > MAX_IMPORT_BYTES:
-        raise TrainingError("The file is larger than 2 MB.")
+        raise TrainingError(N_("The file is larger than 2 MB."))
     name = filename.lower()
     raw_rows: list[list[str]]
     if name.endswith(".xlsx"):
@@ -321,7 +322,7 @@ def _rows_from(filename: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception:
-            raise TrainingError("%(name)s is not a readable .xlsx workbook.",
+            raise TrainingError(N_("%(name)s is not a readable .xlsx workbook."),
                                 name=filename) from None
         sheet = book.worksheets[0]
         raw_rows = [["" if v is None else str(v).strip() for v in row]
@@ -331,7 +332,7 @@ def _rows_from(filename: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise TrainingError("%(name)s is not UTF-8 text; save it as CSV UTF-8.",
+            raise TrainingError(N_("%(name)s is not UTF-8 text; save it as CSV UTF-8."),
                                 name=filename) from None
         try:
             dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
@@ -339,9 +340,9 @@ def _rows_from(filename: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
             dialect = csv.excel
         raw_rows = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
     else:
-        raise TrainingError("Send a .csv or .xlsx file (got %(name)s).", name=filename)
+        raise TrainingError(N_("Send a .csv or .xlsx file (got %(name)s)."), name=filename)
     if not raw_rows:
-        raise TrainingError("The file is empty.")
+        raise TrainingError(N_("The file is empty."))
     header = [h.strip().lower() for h in raw_rows[0]]
     columns: dict[str, int] = {}
     for key, words in HEADERS.items():
@@ -351,8 +352,8 @@ def _rows_from(filename: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
                 break
     missing = [k for k in ("name", "email") if k not in columns]
     if missing:
-        raise TrainingError("The first row must name the columns; %(missing)s missing "
-                            "(columns: name, email, kind, identifier, unit).",
+        raise TrainingError(N_("The first row must name the columns; %(missing)s missing "
+                            "(columns: name, email, kind, identifier, unit)."),
                             missing=", ".join(missing))
     out = []
     for n, row in enumerate(raw_rows[1:], start=2):
@@ -360,7 +361,7 @@ def _rows_from(filename: str, data: bytes) -> list[tuple[int, dict[str, str]]]:
             continue
         out.append((n, {key: row[i] if i < len(row) else "" for key, i in columns.items()}))
     if len(out) > MAX_IMPORT_ROWS:
-        raise TrainingError("At most %(n)s rows are imported at once.", n=MAX_IMPORT_ROWS)
+        raise TrainingError(N_("At most %(n)s rows are imported at once."), n=MAX_IMPORT_ROWS)
     return out
 
 
@@ -372,10 +373,10 @@ def import_file(session: Session, training: Training, filename: str, data: bytes
 
     _open_for_people(training)
     if mode not in ("invite", "register"):
-        raise TrainingError("Unknown import mode %(mode)s.", mode=mode)
+        raise TrainingError(N_("Unknown import mode %(mode)s."), mode=mode)
     rows = _rows_from(filename, data)
     if not rows:
-        raise TrainingError("The file lists nobody.")
+        raise TrainingError(N_("The file lists nobody."))
     problems: list[RowProblem] = []
     people: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
@@ -389,7 +390,7 @@ def import_file(session: Session, training: Training, filename: str, data: bytes
             problems.append(RowProblem(line, err.translated()))
             continue
         if form.email in seen:
-            problems.append(RowProblem(line, t("%(email)s is also on line %(other)s",
+            problems.append(RowProblem(line, _("%(email)s is also on line %(other)s",
                                                email=form.email, other=seen[form.email])))
             continue
         seen[form.email] = line
@@ -421,16 +422,16 @@ def check_in(session: Session, training: Training, person: Participant, actor: A
              method: str = "staff") -> CheckIn:
     """Mark ``person`` present. Checking in twice is harmless: the first time stands."""
     if method not in ("qr", "staff"):
-        raise TrainingError("Unknown check-in method %(method)s.", method=method)
+        raise TrainingError(N_("Unknown check-in method %(method)s."), method=method)
     if person.training_id != training.id:
-        raise TrainingError("This code belongs to another training.", kind="wrong_training",
+        raise TrainingError(N_("This code belongs to another training."), kind="wrong_training",
                             http=409)
     if training.state != "held":
-        raise TrainingError("Check-in opens when staff start the training (it is now "
-                            "%(state)s).", kind="state", http=409,
+        raise TrainingError(N_("Check-in opens when staff start the training (it is now "
+                            "%(state)s)."), kind="state", http=409,
                             state=_state(training.state))
     if person.status != ParticipantStatus.REGISTERED.value:
-        raise TrainingError("%(name)s is not registered (%(status)s); register them first.",
+        raise TrainingError(N_("%(name)s is not registered (%(status)s); register them first."),
                             kind="not_registered", http=409, name=person.name,
                             status=status_label(person.status))
     if person.checked_in_at is not None:
@@ -447,7 +448,7 @@ def check_in(session: Session, training: Training, person: Participant, actor: A
 def undo_check_in(session: Session, training: Training, person: Participant, actor: Any
                   ) -> None:
     if training.state != "held":
-        raise TrainingError("Attendance is changed only while the training is held.",
+        raise TrainingError(N_("Attendance is changed only while the training is held."),
                             kind="state", http=409)
     if person.checked_in_at is None:
         return

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from core.audit.service import record as audit
 from core.contracts import ThirdParty
 from core.directory import third_parties
-from plugins.training.errors import TrainingError
+from plugins.training.errors import N_, TrainingError
 from plugins.training.forms import TrainerForm, parse
 from plugins.training.models import Trainer
 
@@ -81,7 +81,7 @@ def save_trainer(session: Session, data: Mapping[str, Any], actor: Any,
         func.lower(Trainer.name) == form.name.lower(),
         Trainer.id != (trainer.id if trainer else -1)))
     if clash is not None:
-        raise TrainingError("A trainer named %(name)s is already in the directory.",
+        raise TrainingError(N_("A trainer named %(name)s is already in the directory."),
                             kind="duplicate", http=409, fields={"name": "duplicate"},
                             name=form.name)
     created = trainer is None

@@ -47,14 +47,14 @@ def answered(session: Session, training_id: int) -> int:
 
 def _editable(session: Session, training: Training) -> None:
     if training.check_mode != CheckMode.QUIZ.value:
-        raise TrainingError("This training does not use the built-in quiz.", kind="state",
+        raise TrainingError(N_("This training does not use the built-in quiz."), kind="state",
                             http=409)
     if training.state in ("evaluated", "documented", "rejected", "cancelled"):
-        raise TrainingError("The questions of a finished training stay as they were.",
+        raise TrainingError(N_("The questions of a finished training stay as they were."),
                             kind="state", http=409)
     if answered(session, training.id):
-        raise TrainingError("Participants have already answered; the questions are fixed so "
-                            "that the pre-test and the post-test compare.", kind="locked",
+        raise TrainingError(N_("Participants have already answered; the questions are fixed so "
+                            "that the pre-test and the post-test compare."), kind="locked",
                             http=409)
 
 
@@ -64,7 +64,7 @@ def add_question(session: Session, training: Training, data: Mapping[str, Any], 
     form = parse(QuestionForm, data)
     existing = questions(session, training.id)
     if len(existing) >= MAX_QUESTIONS:
-        raise TrainingError("A knowledge check has at most %(n)s questions.", n=MAX_QUESTIONS)
+        raise TrainingError(N_("A knowledge check has at most %(n)s questions."), n=MAX_QUESTIONS)
     q = Question(training_id=training.id, position=len(existing), text=form.text,
                  options=form.options, correct=form.correct - 1)
     session.add(q)
@@ -79,7 +79,7 @@ def delete_question(session: Session, training: Training, question_id: int, acto
     _editable(session, training)
     q = session.get(Question, question_id)
     if q is None or q.training_id != training.id:
-        raise TrainingError("That question is not part of this training.", kind="not_found",
+        raise TrainingError(N_("That question is not part of this training."), kind="not_found",
                             http=404)
     session.delete(q)
     session.flush()
@@ -141,7 +141,7 @@ def submit(session: Session, training: Training, person: Participant, phase: str
             continue
         chosen[str(q.id)] = value
     if missing:
-        raise TrainingError("Answer every question; missing or invalid: %(list)s.",
+        raise TrainingError(N_("Answer every question; missing or invalid: %(list)s."),
                             fields={"answers": "missing"},
                             list=", ".join(str(n) for n in missing))
     correct = sum(1 for q in qs if chosen[str(q.id)] == q.correct)

@@ -21,7 +21,8 @@ from core.audit.service import record as audit
 from core.db import utcnow
 from core.records.service import issue as issue_number
 from plugins.training import clock, files
-from plugins.training.errors import TrainingError, t
+from plugins.training.errors import N_, TrainingError, record_language
+from plugins.training.errors import t as _
 from plugins.training.evaluation import results
 from plugins.training.letter import approver, proposal_pairs
 from plugins.training.models import FileKind, Participant, Training
@@ -30,11 +31,12 @@ from plugins.training.participants import of_training, status_label
 from plugins.training.pdfdoc import Document
 from plugins.training.quiz import gain_band
 
-PARTY_STATUSES = {"to_contact": "To contact", "contacted": "Contacted",
-                  "confirmed": "Confirmed", "declined": "Declined"}
+PARTY_STATUSES = {"to_contact": N_("To contact"), "contacted": N_("Contacted"),
+                  "confirmed": N_("Confirmed"), "declined": N_("Declined")}
 MAX_PHOTOS = 8
 MAX_COMMENTS = 15
-BANDS = {"high": "high", "medium": "medium", "low": "low"}
+NOTE_LABELS = {"observation": N_("Observation"), "problem": N_("Problem"),
+               "action": N_("Action taken"), "third_party": N_("Third party")}
 
 
 def _pct(value: float | None) -> str:
@@ -65,111 +67,117 @@ def _thumb(data: bytes) -> bytes | None:
 
 def render(session: Session, training: Training, number: str) -> bytes:
     """The report's PDF, in the instance's language."""
+    with record_language():
+        return _render(session, training, number)
+
+
+def _render(session: Session, training: Training, number: str) -> bytes:
     res = results(session, training.id)
     g = res.gain
     people = [p for p in of_training(session, training.id)
               if p.status != "cancelled" or p.checked_in_at is not None]
-    doc = Document(t("Training report"), number)
+    doc = Document(_("Training report"), number)
     doc.add_page()
-    doc.title_block(t("TRAINING REPORT (DIKLAT)"), t("Number: %(number)s", number=number))
+    doc.title_block(_("TRAINING REPORT (DIKLAT)"), _("Number: %(number)s", number=number))
 
-    doc.heading(t("1. The training"))
+    doc.heading(_("1. The training"))
     party_status = PARTY_STATUSES.get(training.third_party_status, "")
     doc.pairs([
         *proposal_pairs(session, training),
-        (t("Approval letter"), training.letter_number or "-"),
-        (t("Approved by"), " · ".join(x for x in approver(session, training) if x)),
-        (t("Third party contact"), t(party_status) if party_status else "-"),
+        (_("Approval letter"), training.letter_number or "-"),
+        (_("Approved by"), " · ".join(x for x in approver(session, training) if x)),
+        (_("Third party contact"), _(party_status) if party_status else "-"),
     ])
     done = sum(1 for i in training.checklist if i.done)
-    doc.pairs([(t("Preparation"), t("%(done)s of %(all)s checklist tasks done",
+    doc.pairs([(_("Preparation"), _("%(done)s of %(all)s checklist tasks done",
                                     done=done, all=len(training.checklist)))])
 
-    doc.heading(t("2. Attendance"))
+    doc.heading(_("2. Attendance"))
     a = res.attendance
     doc.pairs([
-        (t("Registered"), a.registered),
-        (t("Attended"), t("%(n)s of %(registered)s (%(rate)s)", n=a.attended,
+        (_("Registered"), a.registered),
+        (_("Attended"), _("%(n)s of %(registered)s (%(rate)s)", n=a.attended,
                           registered=a.registered, rate=_pct(a.rate * 100 if a.rate
                                                               is not None else None))),
-        (t("Staff / students"), f"{a.attended_staff} / {a.attended_students}"),
-        (t("Checked in by"), t("QR code: %(qr)s, staff: %(staff)s", qr=a.by_qr,
+        (_("Staff / students"), f"{a.attended_staff} / {a.attended_students}"),
+        (_("Checked in by"), _("QR code: %(qr)s, staff: %(staff)s", qr=a.by_qr,
                                staff=a.by_staff)),
-        (t("Waiting list / withdrawn"), f"{a.waitlisted} / {a.cancelled}"),
+        (_("Waiting list / withdrawn"), f"{a.waitlisted} / {a.cancelled}"),
     ])
     rows = []
     for n, p in enumerate(people, start=1):
         rows.append(_person_row(n, p))
     if rows:
-        doc.grid([t("No"), t("Name"), t("Unit"), t("Status"), t("Check-in"), t("Pre"),
-                  t("Post"), t("Gain")], rows, widths=(7, 45, 38, 22, 24, 12, 12, 14),
+        doc.grid([_("No"), _("Name"), _("Unit"), _("Status"), _("Check-in"), _("Pre"),
+                  _("Post"), _("Gain")], rows, widths=(7, 45, 38, 22, 24, 12, 12, 14),
                  align=("RIGHT", "LEFT", "LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT"))
 
-    doc.heading(t("3. Evaluation by the participants"))
-    doc.pairs([(t("Responses"), t("%(n)s of %(attended)s who attended (%(rate)s)",
+    doc.heading(_("3. Evaluation by the participants"))
+    doc.pairs([(_("Responses"), _("%(n)s of %(attended)s who attended (%(rate)s)",
                                   n=res.responses, attended=a.attended,
                                   rate=_pct(res.response_rate * 100
                                             if res.response_rate is not None else None))),
-               (t("Average rating"), t("%(value)s of 5", value=_num(res.overall, 2)))])
+               (_("Average rating"), _("%(value)s of 5", value=_num(res.overall, 2)))])
     if res.responses:
-        doc.bars([(t(x.label), x.average) for x in res.aspects], maximum=5.0)
-        doc.grid([t("Aspect"), "1", "2", "3", "4", "5", t("Average")],
-                 [[t(x.label), *x.counts, _num(x.average, 2)] for x in res.aspects],
+        doc.bars([(_(x.label), x.average) for x in res.aspects], maximum=5.0)
+        doc.grid([_("Aspect"), "1", "2", "3", "4", "5", _("Average")],
+                 [[_(x.label), *x.counts, _num(x.average, 2)] for x in res.aspects],
                  widths=(60, 14, 14, 14, 14, 14, 24),
                  align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"))
-        for title, comments in ((t("What was good"), res.liked),
-                                (t("What should improve"), res.improve)):
+        for title, comments in ((_("What was good"), res.liked),
+                                (_("What should improve"), res.improve)):
             if comments:
                 doc.paragraph(title, style="B")
                 for c in comments[:MAX_COMMENTS]:
                     doc.paragraph(f"• {c[:600]}", size=9)
                 if len(comments) > MAX_COMMENTS:
-                    doc.paragraph(t("and %(n)s more", n=len(comments) - MAX_COMMENTS), size=9)
+                    doc.paragraph(_("and %(n)s more", n=len(comments) - MAX_COMMENTS), size=9)
 
-    doc.heading(t("4. Learning gain (pre-test and post-test)"))
+    doc.heading(_("4. Learning gain (pre-test and post-test)"))
     if training.check_mode == "none":
-        doc.paragraph(t("This training had no knowledge check."))
+        doc.paragraph(_("This training had no knowledge check."))
     elif g is None or not g.pairs:
-        doc.paragraph(t("Nobody took both tests."))
+        doc.paragraph(_("Nobody took both tests."))
     else:
         doc.pairs([
-            (t("Took both tests"), g.pairs),
-            (t("Average pre-test"), _num(g.pre_mean)),
-            (t("Average post-test"), _num(g.post_mean)),
-            (t("Normalised gain <g>"), f"{_gain(g.class_gain)} ({t(BANDS.get(g.band, '-'))})"),
-            (t("Average individual gain"), _gain(g.mean_gain)),
-            (t("Gain bands"), t("high %(high)s, medium %(medium)s, low %(low)s", **g.bands)),
+            (_("Took both tests"), g.pairs),
+            (_("Average pre-test"), _num(g.pre_mean)),
+            (_("Average post-test"), _num(g.post_mean)),
+            (_("Normalised gain <g>"), _gain(g.class_gain) + f" ({_(g.band) if g.band else '-'})"),
+            (_("Average individual gain"), _gain(g.mean_gain)),
+            (_("Gain bands"), _("high %(high)s, medium %(medium)s, low %(low)s", **g.bands)),
         ])
-        doc.bars([(t("Average pre-test"), g.pre_mean), (t("Average post-test"), g.post_mean)],
+        doc.bars([(_("Average pre-test"), g.pre_mean), (_("Average post-test"), g.post_mean)],
                  maximum=100.0, fmt="{:.1f}")
-        doc.paragraph(t("Normalised gain = (post - pre) / (100 - pre): high from 0.7, medium "
+        doc.paragraph(_("Normalised gain = (post - pre) / (100 - pre): high from 0.7, medium "
                         "from 0.3, low below."), size=8)
 
     from plugins.training.service import notes
 
-    doc.heading(t("5. Supervision notes"))
+    doc.heading(_("5. Supervision notes"))
     written = notes(session, training.id)
     if not written:
-        doc.paragraph(t("No notes were written."))
+        doc.paragraph(_("No notes were written."))
     for note in written:
-        doc.paragraph(f"{clock.fmt(note.created_at)} · {note.author_name} · "
-                      f"{t(note.category.replace('_', ' '))}", size=8, style="B")
+        kind = _(NOTE_LABELS.get(note.category, note.category))
+        doc.paragraph(f"{clock.fmt(note.created_at)} · {note.author_name} · {kind}", size=8,
+                      style="B")
         doc.paragraph(note.text[:3000], size=9)
 
-    doc.heading(t("6. Documentation"))
+    doc.heading(_("6. Documentation"))
     attached = files.of_training(session, training.id)
     photos = [f for f in attached if f.kind == FileKind.PHOTO.value]
     others = [f for f in attached if f.kind != FileKind.PHOTO.value]
     if not attached:
-        doc.paragraph(t("No photos or files were attached."))
+        doc.paragraph(_("No photos or files were attached."))
     if others:
-        doc.grid([t("Kind"), t("File"), t("Size"), "SHA-256"],
-                 [[t(f.kind), f.filename, f"{max(f.size // 1024, 1)} KB", f.sha256[:16]]
+        doc.grid([_("Kind"), _("File"), _("Size"), "SHA-256"],
+                 [[_(f.kind), f.filename, f"{max(f.size // 1024, 1)} KB", f.sha256[:16]]
                   for f in others], widths=(24, 80, 20, 50))
     _photos(doc, photos)
 
     day = clock.fmt(utcnow(), "%d-%m-%Y")
-    doc.signature(day, t("Kabag. responsible for the training"),
+    doc.signature(day, _("Kabag. responsible for the training"),
                   str(setting(session, "training.signer_name") or ""))
     return doc.finish()
 
@@ -180,9 +188,9 @@ def _person_row(n: int, p: Participant) -> list[Any]:
     g = (normalised_gain(p.pre_score, p.post_score)
          if p.pre_score is not None and p.post_score is not None else None)
     return [n, p.name, p.unit or "-", status_label(p.status),
-            clock.fmt(p.checked_in_at, "%d-%m %H:%M") or t("absent"),
+            clock.fmt(p.checked_in_at, "%d-%m %H:%M") or _("absent"),
             _num(p.pre_score, 0), _num(p.post_score, 0),
-            _gain(g) + (f" {t(gain_band(g))[:1].upper()}" if g is not None else "")]
+            _gain(g) + (f" {_(gain_band(g))[:1].upper()}" if g is not None else "")]
 
 
 def _photos(doc: Document, photos: list[Any]) -> None:
@@ -191,7 +199,7 @@ def _photos(doc: Document, photos: list[Any]) -> None:
 
     if not photos:
         return
-    doc.paragraph(t("Photos (%(n)s)", n=len(photos)), style="B")
+    doc.paragraph(_("Photos (%(n)s)", n=len(photos)), style="B")
     col_w = (doc.w - doc.l_margin - doc.r_margin - 6) / 2
     cell_h = 62.0
     images = []
@@ -221,7 +229,7 @@ def _photos(doc: Document, photos: list[Any]) -> None:
         if col == 1 or i == len(images) - 1:
             doc.set_xy(doc.l_margin, row_y + cell_h + 7)
     if len(photos) > MAX_PHOTOS:
-        doc.paragraph(t("and %(n)s more", n=len(photos) - MAX_PHOTOS), size=9)
+        doc.paragraph(_("and %(n)s more", n=len(photos) - MAX_PHOTOS), size=9)
 
 
 def _cleanup_on_rollback(session: Session, storage_name: str) -> None:
@@ -241,7 +249,7 @@ def _remove_after_commit(session: Session, storage_name: str) -> None:
 def issue_report(session: Session, training: Training, actor: Any) -> str:
     """Number the report and write its PDF; both vanish if the transaction fails."""
     if training.report_number:
-        raise TrainingError("The report of this training was issued already (%(number)s).",
+        raise TrainingError(N_("The report of this training was issued already (%(number)s)."),
                             kind="state", http=409, number=training.report_number)
     record = issue_number(session, "DIKLAT-LAP", ref_type="training", ref_id=training.id,
                           actor=actor)
@@ -260,7 +268,7 @@ def issue_report(session: Session, training: Training, actor: Any) -> str:
 def regenerate(session: Session, training: Training, actor: Any) -> str:
     """Print the report again with the same number (new photos, late notes)."""
     if not training.report_number:
-        raise TrainingError("The report is issued when the training is documented.",
+        raise TrainingError(N_("The report is issued when the training is documented."),
                             kind="state", http=409)
     data = render(session, training, training.report_number)
     old = training.report_file
@@ -279,9 +287,9 @@ def regenerate(session: Session, training: Training, actor: Any) -> str:
 
 def report_bytes(training: Training) -> bytes:
     if not training.report_file:
-        raise TrainingError("The report is issued when the training is documented.",
+        raise TrainingError(N_("The report is issued when the training is documented."),
                             kind="not_found", http=404)
     with contextlib.suppress(FileNotFoundError):
         return files.path_of(files._instance(), training.report_file).read_bytes()
-    raise TrainingError("The report's file is missing; print it again.", kind="not_found",
+    raise TrainingError(N_("The report's file is missing; print it again."), kind="not_found",
                         http=404)

@@ -23,7 +23,7 @@ from core.records.service import issue as issue_number
 from core.rooms import service as rooms
 from core.workflow.engine import WorkflowError
 from plugins.training import clock, parties
-from plugins.training.errors import TrainingError
+from plugins.training.errors import N_, TrainingError
 from plugins.training.flow import ACTIVE, EDITABLE, TRAINING
 from plugins.training.forms import (
     ChecklistForm,
@@ -60,7 +60,7 @@ PREPARATION_FIELDS = ("description", "audience_notes", "starts_at", "ends_at", "
 def get(session: Session, training_id: int) -> Training:
     training = session.get(Training, training_id)
     if training is None:
-        raise TrainingError("There is no training %(id)s.", kind="not_found", http=404,
+        raise TrainingError(N_("There is no training %(id)s."), kind="not_found", http=404,
                             id=training_id)
     return training
 
@@ -136,10 +136,10 @@ def _check_lab(session: Session, lab_id: int | None) -> None:
         return
     lab = rooms.get_lab(session, lab_id)
     if lab is None:
-        raise TrainingError("There is no lab %(id)s.", fields={"lab_id": "unknown"},
+        raise TrainingError(N_("There is no lab %(id)s."), fields={"lab_id": "unknown"},
                             id=lab_id)
     if not lab.active:
-        raise TrainingError("Lab %(code)s is not in use.", fields={"lab_id": "inactive"},
+        raise TrainingError(N_("Lab %(code)s is not in use."), fields={"lab_id": "inactive"},
                             code=lab.code)
 
 
@@ -155,7 +155,7 @@ def _resolve_party(session: Session, ref: str, training: Training | None
     if party is None:
         if training is not None and training.third_party_ref == ref:
             return ref, training.third_party_name, training.third_party_contact
-        raise TrainingError("The third party %(ref)s is not in the directory.",
+        raise TrainingError(N_("The third party %(ref)s is not in the directory."),
                             fields={"third_party_ref": "unknown"}, ref=ref)
     contact = " · ".join(p for p in (party.contact, party.email) if p)
     return party.ref, party.name, contact[:300]
@@ -170,7 +170,7 @@ def _trainer_rows(session: Session, form: ProposalForm, training: Training | Non
         if party is None:
             old = kept.get(ref)
             if old is None:
-                raise TrainingError("The trainer %(ref)s is not in the directory.",
+                raise TrainingError(N_("The trainer %(ref)s is not in the directory."),
                                     fields={"trainer_refs": "unknown"}, ref=ref)
             rows.append(TrainingTrainer(name=old.name, role=old.role, ref=ref,
                                         email=old.email))
@@ -194,7 +194,7 @@ def _check_refs(session: Session, form: ProposalForm) -> None:
     for field in ("pre_ref", "post_ref"):
         ref = getattr(form, field)
         if ref not in known:
-            raise TrainingError("The exam %(ref)s is not offered by any enabled plugin.",
+            raise TrainingError(N_("The exam %(ref)s is not offered by any enabled plugin."),
                                 fields={field: "unknown"}, ref=ref)
 
 
@@ -243,14 +243,14 @@ def update(session: Session, training: Training, data: Mapping[str, Any], actor:
     prepared. A new time or lab moves the room reservation; the capacity cannot drop
     below the people already registered. Returns the changed fields."""
     if training.state not in (*EDITABLE, "preparation"):
-        raise TrainingError("A training that is %(state)s cannot be changed.", kind="state",
+        raise TrainingError(N_("A training that is %(state)s cannot be changed."), kind="state",
                             http=409, state=_state_word(training.state))
     form = _proposal(data)
     _check_lab(session, form.lab_id)
     _check_refs(session, form)
     registered = counts(session, training.id)["registered"]
     if form.capacity < registered:
-        raise TrainingError("%(n)s people are registered; the capacity cannot be lower.",
+        raise TrainingError(N_("%(n)s people are registered; the capacity cannot be lower."),
                             fields={"capacity": "below"}, n=registered)
     drafting = training.state in EDITABLE
     before_room = (training.lab_id, training.starts_at, training.ends_at, training.capacity)
@@ -298,8 +298,8 @@ def act(session: Session, training: Training, action: str, actor: Any,
         from plugins.training.quiz import questions
 
         if not questions(session, training.id):
-            raise TrainingError("Write the questions of the knowledge check first, or choose "
-                                "no knowledge check.", kind="state", http=409)
+            raise TrainingError(N_("Write the questions of the knowledge check first, or choose "
+                                "no knowledge check."), kind="state", http=409)
     TRAINING.apply(session, training, action, actor, comment)
     if action == "approve":
         _on_approve(session, training, actor)
@@ -347,9 +347,9 @@ def reserve_room(session: Session, training: Training, actor: Any) -> str:
     """Reserve the training's lab through ``core.rooms`` (the lab plugin answers when it is
     enabled); returns the reference, or raises :class:`TrainingError` with the reason."""
     if training.lab_id is None:
-        raise TrainingError("Choose a lab first.", kind="state", http=409)
+        raise TrainingError(N_("Choose a lab first."), kind="state", http=409)
     if training.state not in ACTIVE:
-        raise TrainingError("Only an approved training reserves a lab.", kind="state", http=409)
+        raise TrainingError(N_("Only an approved training reserves a lab."), kind="state", http=409)
     answer = rooms.reserve(session, RoomRequest(
         lab_id=training.lab_id, start=training.starts_at, end=training.ends_at,
         purpose=f"Diklat: {training.title}"[:200], source=ROOM_SOURCE,
@@ -357,7 +357,7 @@ def reserve_room(session: Session, training: Training, actor: Any) -> str:
         seats=training.capacity))
     if not answer.granted:
         training.room_reference = ""
-        raise TrainingError("The lab was not reserved: %(reason)s", kind="room", http=409,
+        raise TrainingError(N_("The lab was not reserved: %(reason)s"), kind="room", http=409,
                             reason=answer.reason + (
                                 " (" + "; ".join(answer.conflicts) + ")"
                                 if answer.conflicts else ""))
@@ -395,7 +395,7 @@ def _move_room(session: Session, training: Training, actor: Any) -> None:
 
 def _preparing(training: Training) -> None:
     if training.state not in ACTIVE:
-        raise TrainingError("The preparation of a training that is %(state)s is closed.",
+        raise TrainingError(N_("The preparation of a training that is %(state)s is closed."),
                             kind="state", http=409, state=_state_word(training.state))
 
 
@@ -416,7 +416,7 @@ def tick(session: Session, training: Training, item_id: int, done: bool, actor: 
     _preparing(training)
     item = next((i for i in training.checklist if i.id == item_id), None)
     if item is None:
-        raise TrainingError("That checklist item is not part of this training.",
+        raise TrainingError(N_("That checklist item is not part of this training."),
                             kind="not_found", http=404)
     if item.done == done:
         return item
@@ -433,7 +433,7 @@ def tick(session: Session, training: Training, item_id: int, done: bool, actor: 
 
 def set_registration(session: Session, training: Training, open_: bool, actor: Any) -> None:
     if open_ and training.state not in ACTIVE:
-        raise TrainingError("Registration opens once Ka. BPTI has approved the training.",
+        raise TrainingError(N_("Registration opens once Ka. BPTI has approved the training."),
                             kind="state", http=409)
     if training.registration_open == open_:
         return
@@ -448,7 +448,7 @@ def set_third_party_status(session: Session, training: Training, data: Mapping[s
     """Record where the contact with the third party stands (the SOP's "contact the third
     party"): contacted, confirmed or declined, with a note."""
     if not training.third_party_ref and not training.third_party_name:
-        raise TrainingError("This training involves no third party.", kind="state", http=409)
+        raise TrainingError(N_("This training involves no third party."), kind="state", http=409)
     _preparing(training)
     form = parse(ThirdPartyStatusForm, data)
     old = training.third_party_status
@@ -473,8 +473,8 @@ def add_note(session: Session, training: Training, data: Mapping[str, Any], acto
     from plugins.training.forms import NoteForm
 
     if training.state not in ("preparation", "held", "evaluated"):
-        raise TrainingError("Supervision notes are written while the training is prepared, "
-                            "held or evaluated.", kind="state", http=409)
+        raise TrainingError(N_("Supervision notes are written while the training is prepared, "
+                            "held or evaluated."), kind="state", http=409)
     form = parse(NoteForm, data)
     note = SupervisionNote(training_id=training.id, category=form.category, text=form.text,
                            author_id=getattr(actor, "id", None),

@@ -15,23 +15,23 @@ from core.accounts.access import can
 from core.workflow.engine import WorkflowError
 from core.workflow.panel import status_code
 from plugins.training import clock, service
-from plugins.training.errors import TrainingError
+from plugins.training.errors import N_, TrainingError
 from plugins.training.flow import BADGES, STATES
 from plugins.training.models import Training
 from plugins.training.pdfdoc import rupiah
 from plugins.training.views import bp
 
-AUDIENCES = {"staff": "Staff", "students": "Students", "mixed": "Staff and students"}
-KINDS = {"staff": "Staff", "student": "Student"}
-STATUSES = {"invited": "Invited", "registered": "Registered", "waitlisted": "Waiting list",
-            "cancelled": "Withdrawn"}
+AUDIENCES = {"staff": N_("Staff"), "students": N_("Students"), "mixed": N_("Staff and students")}
+KINDS = {"staff": N_("Staff"), "student": N_("Student")}
+STATUSES = {"invited": N_("Invited"), "registered": N_("Registered"),
+            "waitlisted": N_("Waiting list"), "cancelled": N_("Withdrawn")}
 STATUS_BADGES = {"invited": "info", "registered": "ok", "waitlisted": "warn",
                  "cancelled": "bad"}
-NOTE_CATEGORIES = {"observation": "Observation", "problem": "Problem", "action": "Action taken",
-                   "third_party": "Third party"}
-PARTY_STATUSES = {"to_contact": "To contact", "contacted": "Contacted",
-                  "confirmed": "Confirmed", "declined": "Declined"}
-FILE_KINDS = {"material": "Material", "photo": "Photo", "document": "Document"}
+NOTE_CATEGORIES = {"observation": N_("Observation"), "problem": N_("Problem"),
+                   "action": N_("Action taken"), "third_party": N_("Third party")}
+PARTY_STATUSES = {"to_contact": N_("To contact"), "contacted": N_("Contacted"),
+                  "confirmed": N_("Confirmed"), "declined": N_("Declined")}
+FILE_KINDS = {"material": N_("Material"), "photo": N_("Photo"), "document": N_("Document")}
 
 
 def training_or_404(session: Session, training_id: int, *, staff: bool = False) -> Training:

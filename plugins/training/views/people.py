@@ -15,7 +15,7 @@ from core.accounts.access import require
 from core.accounts.roles import DIVISION_LABELS, Division
 from core.instance import ruang
 from plugins.training import participants, service, tokens
-from plugins.training.errors import TrainingError
+from plugins.training.errors import N_, TrainingError
 from plugins.training.forms import form_dict
 from plugins.training.models import Participant, Training
 from plugins.training.views import bp
@@ -74,7 +74,7 @@ def invite_group(training_id: int) -> Response:
             training = service.get(session, training_id)
             rows = participants.group_members(session, group, division)
             if not rows:
-                raise TrainingError("Nobody with an e-mail address is in that group.",
+                raise TrainingError(N_("Nobody with an e-mail address is in that group."),
                                     kind="empty")
             result = participants.invite(session, training, rows, current_user)
         _say(result)
@@ -191,7 +191,7 @@ def scan_post(training_id: int) -> tuple[Response, int]:
             training = service.get(session, training_id)
             person = session.get(Participant, data.participant_id)
             if person is None or data.training_id != training.id:
-                raise TrainingError("This code belongs to another training.",
+                raise TrainingError(N_("This code belongs to another training."),
                                     kind="wrong_training", http=409)
             done = participants.check_in(session, training, person, current_user, "qr")
             counts = service.counts(session, training.id)
@@ -274,7 +274,7 @@ def leave(training_id: int) -> Response:
             training = service.get(session, training_id)
             person = service.participant_of(session, training, current_user)
             if person is None:
-                raise TrainingError("You are not on the list of this training.",
+                raise TrainingError(N_("You are not on the list of this training."),
                                     kind="not_found", http=404)
             participants.cancel(session, training, person, current_user)
         flash(_("You have withdrawn."), "success")

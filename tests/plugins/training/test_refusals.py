@@ -41,7 +41,7 @@ def _audits(db) -> int:
     ({"capacity": "banyak"}, "capacity", ()),
     ({"budget": "-5"}, "budget", ()),
     ({"starts_at": "kemarin"}, "starts_at", ()),
-    ({"ends_at": "2020-01-01T07:00"}, "", ("end after", "berakhir")),
+    ({"ends_at": "2020-01-01T07:00"}, "", ("end after", "selesai setelah")),
     ({"lab_id": "", "venue": ""}, "", ("lab",)),
     ({"lab_id": "99999"}, "lab_id", ("99999",)),
     ({"third_party_ref": "certification:vendor:404"}, "third_party_ref", ("404",)),
