@@ -176,4 +176,8 @@ def exam_analysis(session: Session, exam: Exam, *, bins: int = 10) -> ExamAnalys
                                 item.answered))
         by_candidate[who] = out  # a later attempt replaces an earlier one
     responses = [r for rows in by_candidate.values() for r in rows]
-    return analyse(list(specs.values()), responses, bins=bins)
+    order = {title: i for i, title in enumerate(sections.values())}
+    # The exam's order: section by section, then by item (papers may be shuffled).
+    items = sorted(specs.values(), key=lambda s: (order.get(s.section, len(order)),
+                                                  int(s.id) if s.id.isdigit() else 0, s.id))
+    return analyse(items, responses, bins=bins)

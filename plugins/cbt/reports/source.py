@@ -251,3 +251,18 @@ def result_rows(session: Session, exam: Exam) -> tuple[list[ResultRow], list[str
 def _has_attempt(session: Session, c: Candidate) -> bool:
     return session.scalar(select(Attempt.id).where(Attempt.candidate_id == c.id).limit(1)
                           ) is not None
+
+
+def section_maxima(session: Session, exam: Exam, candidate: Candidate) -> dict[str, float]:
+    """The most each section of ``candidate``'s submitted paper could score."""
+    titles = section_titles(session, exam)
+    out: dict[str, float] = {}
+    for paper in scored_papers(session, exam):
+        if paper.candidate.id != candidate.id:
+            continue
+        out.clear()  # a later attempt replaces an earlier one
+        for item in paper.items:
+            title = titles.get(item.section_id) if item.section_id is not None else None
+            if title:
+                out[title] = out.get(title, 0.0) + item.spec.max_points
+    return out
