@@ -43,9 +43,8 @@ def permissions() -> list[Permission]:
 
 
 def menu_items(user: Any) -> list[MenuItem]:
-    from flask_babel import gettext as _
-
     from core.accounts.access import can
+    from plugins.cbt.delivery.texts import t as _
 
     if not can(user, "cbt.proctor"):
         return []

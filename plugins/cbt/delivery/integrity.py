@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import threading
 import time
+import weakref
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,8 +37,10 @@ HEADER = "X-SafeExamBrowser-ConfigKeyHash"
 EXAM_PATH = "/cbt/kiosk/"
 
 _lock = threading.Lock()
-# (attempt id, kind) -> (monotonic time of the last row written, events folded since).
-_last: dict[tuple[int, str], tuple[float, int]] = {}
+# Per database (tests run many instances in one process): (attempt id, kind) -> (monotonic
+# time of the last row written, events folded since).
+_folds: weakref.WeakKeyDictionary[Database, dict[tuple[int, str], tuple[float, int]]] = \
+    weakref.WeakKeyDictionary()
 
 
 def config_key_hash(url: str, config_key: str) -> str:
@@ -71,6 +74,7 @@ def seb_ok(session: Session, lab_id: int, seb: tuple[str, str] | None) -> bool:
 def set_policy(session: Session, lab_id: int, required: bool, keys: list[str],
                actor: Any = None) -> LabPolicy:
     from core.audit.service import record as audit
+    from plugins.cbt.delivery.texts import t
 
     clean: list[str] = []
     for key in keys:
@@ -78,11 +82,12 @@ def set_policy(session: Session, lab_id: int, required: bool, keys: list[str],
         if not k:
             continue
         if len(k) != 64 or any(c not in "0123456789abcdef" for c in k):
-            raise ValueError(f"{key!r} is not a Config Key (64 hexadecimal characters)")
+            raise ValueError(t("%(key)s is not a Config Key (64 hexadecimal characters).",
+                               key=key.strip()[:80]))
         if k not in clean:
             clean.append(k)
     if required and not clean:
-        raise ValueError("give at least one Config Key when Safe Exam Browser is required")
+        raise ValueError(t("Give at least one Config Key when Safe Exam Browser is required."))
     policy = _policy(session, lab_id)
     if policy is None:
         policy = LabPolicy(lab_id=lab_id)
@@ -102,6 +107,7 @@ def record(db: Database, attempt_id: int, kind: str, *, kiosk_id: int | None = N
     now_m = time.monotonic()
     key = (attempt_id, kind)
     with _lock:
+        _last = _folds.setdefault(db, {})
         last, folded = _last.get(key, (-FOLD_S * 2, 0))
         if now_m - last < FOLD_S:
             _last[key] = (last, folded + count)

@@ -251,14 +251,15 @@ def on_start(data: Any) -> dict[str, Any]:
     msg = _parse(StartIn, data, conn, "start")
     if isinstance(msg, dict):
         return msg
-    if not _token_tries.allow(conn.attempt_id):
+    tries_key = (str(ruang().settings.instance), conn.attempt_id)
+    if not _token_tries.allow(tries_key):
         return _refuse("throttled", detail="60")
     try:
         started = attempts.start_by_token(ruang().db, conn.attempt_id, conn.login_hash,
                                           msg.token)
     except DeliveryError as exc:
         if exc.code == "bad_token":
-            _token_tries.fail(conn.attempt_id)
+            _token_tries.fail(tries_key)
         return _refuse(exc.code, detail=exc.detail)
     return {"ok": True, "key": started.key, "deadline": ms(started.deadline),
             "now": ms(utcnow())}
@@ -333,19 +334,22 @@ class _Tries:
 
     def __init__(self, limit: int = 5, window_s: float = 60.0) -> None:
         self.limit, self.window_s = limit, window_s
-        self._fails: dict[int, list[float]] = {}
+        self._fails: dict[tuple[str, int], list[float]] = {}
         self._lock = threading.Lock()
 
-    def allow(self, attempt_id: int) -> bool:
+    def allow(self, key: tuple[str, int]) -> bool:
         now = time.monotonic()
         with self._lock:
-            recent = [t for t in self._fails.get(attempt_id, []) if now - t < self.window_s]
-            self._fails[attempt_id] = recent
+            recent = [t for t in self._fails.get(key, []) if now - t < self.window_s]
+            if recent:
+                self._fails[key] = recent
+            else:
+                self._fails.pop(key, None)
             return len(recent) < self.limit
 
-    def fail(self, attempt_id: int) -> None:
+    def fail(self, key: tuple[str, int]) -> None:
         with self._lock:
-            self._fails.setdefault(attempt_id, []).append(time.monotonic())
+            self._fails.setdefault(key, []).append(time.monotonic())
 
 
 _token_tries = _Tries()

@@ -114,8 +114,58 @@ UI: dict[str, str] = {
     "reconnecting": N_("Reconnecting..."),
 }
 
+# The proctor's pages and messages, by English msgid. Templates and views call ``_`` on
+# them (so the catalogue tools find them); those pages bind ``_`` to :func:`t`.
+PAGES: dict[str, str] = {
+    "Exam rooms": "Ruang ujian",
+    "Exam room": "Ruang ujian",
+    "Sessions you proctor, from today on.": "Sesi yang Anda awasi, mulai hari ini.",
+    "Session": "Sesi",
+    "Lab": "Lab",
+    "Starts": "Mulai",
+    "Ends": "Selesai",
+    "No exam sessions to proctor.": "Tidak ada sesi ujian untuk diawasi.",
+    "Show the token to the room; candidates type it to start, or start everyone who is "
+    "signed in.": "Tampilkan token ke seluruh ruangan; peserta mengetiknya untuk mulai, atau "
+                  "mulai untuk semua peserta yang sudah masuk.",
+    "Session token": "Token sesi",
+    "Changes every 15 minutes.": "Berganti setiap 15 menit.",
+    "Open the exam on the lab's kiosks": "Buka ujian di kiosk lab",
+    "Start for everyone signed in": "Mulai untuk semua yang sudah masuk",
+    "Seat": "Kursi",
+    "Participant number": "Nomor peserta",
+    "Name": "Nama",
+    "State": "Status",
+    "Answered": "Terjawab",
+    "Time left": "Sisa waktu",
+    "Not signed in": "Belum masuk",
+    "Signed out": "Login direset",
+    "Waiting": "Menunggu",
+    "Working": "Mengerjakan",
+    "Submitted": "Sudah mengumpulkan",
+    "Reset login": "Reset login",
+    "Started: %(n)s candidate(s) received their key.":
+        "Dimulai: %(n)s peserta menerima kunci naskahnya.",
+    "The lab's kiosks were sent to the exam page.": "Kiosk lab diarahkan ke halaman ujian.",
+    "Login reset: the candidate can sign in on another computer of the lab.":
+        "Login direset: peserta dapat masuk di komputer lain di lab ini.",
+    "That attempt is already submitted.": "Ujian peserta itu sudah dikumpulkan.",
+    "Saved.": "Tersimpan.",
+    "Exam kiosks of %(lab)s": "Kiosk ujian %(lab)s",
+    "Whether this lab's kiosks must run exams in Safe Exam Browser.":
+        "Apakah kiosk lab ini wajib menjalankan ujian di Safe Exam Browser.",
+    "Require Safe Exam Browser": "Wajibkan Safe Exam Browser",
+    "Allowed Config Keys (one per line, as Safe Exam Browser shows them)":
+        "Config Key yang diizinkan (satu per baris, seperti ditampilkan Safe Exam Browser)",
+    "Save": "Simpan",
+    "%(key)s is not a Config Key (64 hexadecimal characters).":
+        "%(key)s bukan Config Key (64 karakter heksadesimal).",
+    "Give at least one Config Key when Safe Exam Browser is required.":
+        "Isi paling sedikit satu Config Key bila Safe Exam Browser diwajibkan.",
+}
 # Indonesian, used while the catalogue has no translation for a msgid.
 _ID: dict[str, str] = {
+    **PAGES,
     ERRORS["not_enrolled"]: "Komputer ini belum terdaftar sebagai kiosk ujian. Minta staf "
                             "mendaftarkannya.",
     ERRORS["throttled"]: "Terlalu banyak percobaan salah di komputer ini. Coba lagi dalam "

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
@@ -36,6 +35,7 @@ from plugins.cbt.models import Candidate, CbtSession
 bp = Blueprint("cbt_delivery", __name__, template_folder="templates",
                static_folder="static", static_url_path="/cbt/delivery/static")
 
+_ = texts.t  # English msgids, Indonesian from the catalogue or from texts (see there)
 LOGIN_HEADER = "X-Attempt-Login"
 STATUS = {"not_enrolled": 401, "wrong": 401, "logged_out": 401, "throttled": 429,
           "seb_required": 403, "invalid": 400}
@@ -165,7 +165,7 @@ def rooms() -> str:
             select(CbtSession).where(CbtSession.ends_at >= now - timedelta(hours=12),
                                      CbtSession.status != "cancelled")
             .order_by(CbtSession.starts_at)) if _may_proctor(c)]
-    return render_template("cbt_delivery/rooms.html", sessions=rows)
+    return render_template("cbt_delivery/rooms.html", sessions=rows, _=_)
 
 
 def room_status(session_id: int, now: datetime | None = None) -> dict[str, Any]:
@@ -188,7 +188,7 @@ def room_status(session_id: int, now: datetime | None = None) -> dict[str, Any]:
                 "attempt": d.attempt_id if d else None,
                 "state": (d.state if d.login_hash or d.state == "submitted" else "signed_out")
                 if d else "absent",
-                "answered": answered, "items": len(d.shape or []) if d else 0,
+                "answered": answered, "total": len(d.shape or []) if d else 0,
                 "remaining_s": int(attempts.remaining_s(d, now) or 0) if d else None,
             })
     return {"token": token, "token_changes": ms(changes), "now": ms(now),
@@ -200,7 +200,7 @@ def room_status(session_id: int, now: datetime | None = None) -> dict[str, Any]:
 def room(session_id: int) -> str:
     cbt_session = _room_session(session_id)
     return render_template("cbt_delivery/room.html", cbt_session=cbt_session,
-                           status=room_status(session_id))
+                           status=room_status(session_id), _=_)
 
 
 @bp.route("/cbt/exam-rooms/<int:session_id>/status")
@@ -279,4 +279,4 @@ def lab_policy(lab_id: int) -> Response | str:
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("cbt_delivery.lab_policy", lab_id=lab_id))
-    return render_template("cbt_delivery/lab_policy.html", lab=lab, policy=policy)
+    return render_template("cbt_delivery/lab_policy.html", lab=lab, policy=policy, _=_)

@@ -42,6 +42,7 @@
     socket: null,
     helloDone: false,
     reloaded: false,
+    offline: false,
     timeUp: false,
     textTimers: {}
   };
@@ -260,7 +261,9 @@
       S.seq = Math.max(S.seq, ack.last_seq || 0);
       (ack.answers || []).forEach(function (row) {
         var q = row[0], local = S.answers[q];
-        if (!local || local.s <= row[3]) { S.answers[q] = { v: row[1], f: row[2], s: row[3] }; }
+        if (!local || local.s <= row[3]) {
+          S.answers[q] = { v: row[1], f: row[2], s: row[3], sent: row[1] };
+        }
       });
       if (S.reloaded) {
         S.reloaded = false;
@@ -402,21 +405,30 @@
    * not on every keystroke; choices are sent at once. */
   function change(n, value, immediate) {
     if (S.timeUp) { return; }
+    var a = S.answers[n];
     if (!immediate) {
       if (S.textTimers[n]) { window.clearTimeout(S.textTimers[n]); }
       S.textTimers[n] = window.setTimeout(function () {
         delete S.textTimers[n];
         change(n, value, true);
       }, TEXT_DEBOUNCE_MS);
-      var local = S.answers[n];
-      S.answers[n] = { v: value, f: local ? local.f : false, s: local ? local.s : 0, draft: true };
+      S.answers[n] = { v: value, f: a ? a.f : false, s: a ? a.s : 0, sent: a ? a.sent : null };
       paintNav();
       return;
     }
     if (S.textTimers[n]) { window.clearTimeout(S.textTimers[n]); delete S.textTimers[n]; }
-    var a = S.answers[n];
-    if (a && !a.draft && JSON.stringify(a.v) === JSON.stringify(value)) { return; }
+    if (same(a ? a.sent : null, value)) {
+      if (a) { a.v = a.sent; }  // typed and undone: nothing to send
+      return;
+    }
     record(n, value, a ? a.f : false);
+  }
+
+  /* Two answers that mean the same: empty text, no choice and an empty list are one. */
+  function same(x, y) {
+    var ex = !Paper.answered(x), ey = !Paper.answered(y);
+    if (ex || ey) { return ex && ey; }
+    return JSON.stringify(x) === JSON.stringify(y);
   }
 
   function flushText() {
@@ -427,7 +439,7 @@
   function record(n, value, flagged) {
     S.seq += 1;
     var msg = { a: S.login.attempt, s: S.seq, q: n, v: value, f: !!flagged };
-    S.answers[n] = { v: value, f: !!flagged, s: msg.s };
+    S.answers[n] = { v: value, f: !!flagged, s: msg.s, sent: value };
     S.pending[msg.s] = msg;
     indicator();
     paintNav();
@@ -608,6 +620,19 @@
   $("done-finish").addEventListener("click", function () { window.location.reload(); });
   $("out-finish").addEventListener("click", function () { window.location.reload(); });
 
+  // -- the network -------------------------------------------------------------------------
+
+  /* The browser knows at once when the PC loses its network (cable out, Wi-Fi gone): stop
+   * the socket then rather than wait for its ping to time out, and come back when it
+   * returns. Changes made meanwhile wait in the outbox. */
+  window.addEventListener("offline", function () {
+    if (S.socket && S.socket.connected) { S.offline = true; S.socket.disconnect(); }
+    indicator();
+  });
+  window.addEventListener("online", function () {
+    if (S.socket && S.offline) { S.offline = false; S.socket.connect(); }
+  });
+
   // -- integrity signals -------------------------------------------------------------------
 
   function signal(kind, detail) {
@@ -644,7 +669,7 @@
         S.pending[msg.s] = msg;
         S.seq = Math.max(S.seq, msg.s);
         var a = S.answers[msg.q];
-        if (!a || a.s < msg.s) { S.answers[msg.q] = { v: msg.v, f: msg.f, s: msg.s }; }
+        if (!a || a.s < msg.s) { S.answers[msg.q] = { v: msg.v, f: msg.f, s: msg.s, sent: msg.v }; }
       });
     }).catch(function () { /* an empty outbox */ }).then(function () {
       return fetchPaper();

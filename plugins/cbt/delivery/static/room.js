@@ -16,7 +16,7 @@
           if (!row) { return; }
           row.dataset.state = c.state;
           var cells = row.querySelectorAll("td");
-          cells[4].textContent = c.answered + "/" + c.items;
+          cells[4].textContent = c.answered + "/" + c.total;
           if (c.state === "running" && c.remaining_s !== null) {
             var m = Math.floor(c.remaining_s / 60), s = c.remaining_s % 60;
             cells[5].textContent = m + ":" + (s < 10 ? "0" : "") + s;
