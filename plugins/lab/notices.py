@@ -214,6 +214,22 @@ def occurrence_cancelled(session: Session, req: LabRequest, occ: Occurrence, lab
         "lab.occurrence_cancelled", lab=lab, day=day, reason=reason)
 
 
+def occurrence_moved(session: Session, req: LabRequest, was: Any, occ: Occurrence, lab: str,
+                     reason: str) -> list[Notification]:
+    old = local(was).strftime("%d-%m-%Y %H:%M")
+    new = f"{local(occ.starts_at):%d-%m-%Y %H:%M}-{local(occ.ends_at):%H:%M}"
+    notes = _requester_note(
+        session, req, N_("A session of %(number)s was moved"),
+        N_("The session of %(old)s of your booking %(number)s (%(lab)s) was moved to "
+           "%(new)s.\nReason: %(reason)s\n\nDetails: %(url)s"),
+        "lab.occurrence_moved", lab=lab, old=old, new=new, reason=reason)
+    notes += _staff_note(
+        [people.user(session, req.assignee_id)], req, N_("A session of %(number)s was moved"),
+        N_("%(lab)s, %(purpose)s: the session of %(old)s is now %(new)s."),
+        "lab.occurrence_moved_staff", lab=lab, old=old, new=new)
+    return notes
+
+
 def reminder(session: Session, req: LabRequest, occ: Occurrence, lab: str) -> list[Notification]:
     day = local(occ.starts_at).strftime("%d-%m-%Y %H:%M")
     notes = _requester_note(

@@ -641,6 +641,59 @@ def cancel(session: Session, req: LabRequest, actor: Any, reason: str) -> None:
                                              reason, actor, was=before))
 
 
+def move_occurrence(session: Session, occ: Occurrence, actor: Any, *, day: date, start: time,
+                    end: time, reason: str, now: datetime | None = None) -> None:
+    """Move one session to another day or time (a class that moved, a holiday): the hold
+    moves with it, and the database refuses the move if it lands on someone else's time."""
+    from plugins.lab.models import Hold
+    from plugins.lab.timeslots import at_local
+
+    req = occ.request
+    reason = reason.strip()
+    if not reason:
+        raise LabError(N_("Say why the session is moved."))
+    if occ.status not in (OccurrenceStatus.REQUESTED, OccurrenceStatus.BOOKED):
+        raise LabError(N_("Only a session that has not started can be moved."))
+    if end <= start:
+        raise LabError(N_("The end time must be after the start time."))
+    new_start, new_end = at_local(day, start), at_local(day, end)
+    if new_start <= (now or utcnow()):
+        raise LabError(N_("The first session must be in the future."))
+    prof = catalog.profile(session, occ.lab_id)
+    if start < prof.open_from or end > prof.open_until or str(day.isoweekday()) not in \
+            prof.open_days:
+        raise LabError(N_("The lab is not open then."))
+    hold = session.scalar(select(Hold).where(Hold.occurrence_id == occ.id))
+    ignore = [hold.reference] if hold is not None else []
+    clashes = slot_clashes(session, occ.lab_id, new_start, new_end, ignore)
+    if clashes:
+        raise SlotTaken(N_("The lab is already taken at that time: %(what)s."),
+                        conflicts=tuple(clashes), what="; ".join(clashes))
+    before = (occ.starts_at, occ.ends_at)
+    if hold is not None:
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            with session.begin_nested():
+                hold.starts_at, hold.ends_at = new_start, new_end
+                session.flush()
+        except IntegrityError as exc:
+            if not holds.is_overlap_error(exc):
+                raise
+            raise SlotTaken(N_("The lab was taken at that time a moment ago by another "
+                               "approval; reload to see it.")) from None
+    occ.starts_at, occ.ends_at = new_start, new_end
+    occ.note = reason[:300]
+    occ.reminded_at = None
+    session.flush()
+    audit(session, "lab.occurrence.move", actor=actor, object_type="lab_occurrence",
+          object_id=occ.id, details={"request": req.number, "reason": reason,
+                                     "from": [before[0].isoformat(), before[1].isoformat()],
+                                     "to": [new_start.isoformat(), new_end.isoformat()]})
+    notices.queue(session, notices.occurrence_moved(
+        session, req, before[0], occ, _lab_name(_lab(session, req)), reason))
+
+
 def cancel_occurrence(session: Session, occ: Occurrence, actor: Any, reason: str) -> None:
     """Cancel one week of a series (a holiday, a mid-term); the lab is free that week."""
     req = occ.request

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
@@ -281,6 +282,8 @@ def _detail_context(session: Any, req: LabRequest) -> dict[str, Any]:
             req.requester_id == current_user.id or req.created_by == current_user.id
             or can(current_user, "lab.prepare")),
         "can_live": can(current_user, "lab.live"),
+        "can_move": can(current_user, "lab.prepare") and req.state not in (
+            "done", "rejected", "cancelled"),
         "names": {u: people.name_of(session, u) for u in {
             req.coordinator_id, req.assignee_id, req.created_by,
             *(i.assignee_id for i in req.checklist), *(i.done_by for i in req.checklist)}
@@ -509,6 +512,31 @@ def check_in(occurrence_id: int) -> Response:
 @require("lab.live")
 def check_out(occurrence_id: int) -> Response:
     return _occ_step(occurrence_id, "check_out")
+
+
+@bp.route("/occurrences/<int:occurrence_id>/move", methods=["POST"])
+@require("lab.prepare")
+def move_occurrence(occurrence_id: int) -> Response:
+    r = ruang()
+    with r.db.session() as session:
+        request_id = occurrence_or_404(session, occurrence_id).request_id
+    try:
+        day = date.fromisoformat(request.form.get("day", ""))
+        start = time.fromisoformat(request.form.get("start_time", ""))
+        end = time.fromisoformat(request.form.get("end_time", ""))
+    except ValueError:
+        flash(_("Give the dates as YYYY-MM-DD and the times as HH:MM."), "error")
+        return _back(request_id)
+    try:
+        with r.db.transaction() as session:
+            occ = occurrence_or_404(session, occurrence_id)
+            requests.move_occurrence(session, occ, current_user, day=day, start=start, end=end,
+                                     reason=request.form.get("reason", ""))
+    except LabError as exc:
+        flash_refusal(exc)
+    else:
+        flash(_("The session was moved; the requester is told."), "success")
+    return _back(request_id)
 
 
 @bp.route("/occurrences/<int:occurrence_id>/cancel", methods=["POST"])

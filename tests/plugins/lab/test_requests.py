@@ -518,3 +518,38 @@ def test_finish_a_booking_whose_sessions_were_all_cancelled(login, db):
     assert 'value="finish"' in staff.get(f"/lab/requests/{request_id}").get_data(as_text=True)
     staff.post(f"/lab/requests/{request_id}/workflow", {"action": "finish"})
     assert load(db, request_id).state == "done"
+
+
+def test_staff_move_a_session_and_its_hold_follows(login, db, smtp_server):
+    lab1 = lab(db, "LAB-1")
+    day = monday(72)
+    pemohon = login("pemohon")
+    first = request_id_from(pemohon.post("/lab/request", form(
+        lab1.id, day.isoformat(), action="submit")).headers["Location"])
+    other = request_id_from(pemohon.post("/lab/request", form(
+        lab1.id, (day + timedelta(days=1)).isoformat(), action="submit",
+        purpose="Kelas lain")).headers["Location"])
+    kabpti = login("kabpti")
+    kabpti.post(f"/lab/requests/{first}/approve", {"delegate": "on"})
+    kabpti.post(f"/lab/requests/{other}/approve", {"delegate": "on"})
+    occ = load(db, first).occurrences[0]
+    yansi = login("yansi")
+    assert login("pemohon").post(f"/lab/occurrences/{occ.id}/move", {}).status_code == 403
+    # Onto the other class's time: refused, nothing moves.
+    yansi.post(f"/lab/occurrences/{occ.id}/move", {
+        "day": (day + timedelta(days=1)).isoformat(), "start_time": "09:00",
+        "end_time": "11:00", "reason": "Dosen berhalangan"})
+    assert load(db, first).occurrences[0].starts_at == occ.starts_at
+    moved = yansi.post(f"/lab/occurrences/{occ.id}/move", {
+        "day": (day + timedelta(days=2)).isoformat(), "start_time": "13:00",
+        "end_time": "15:00", "reason": "Dosen berhalangan"})
+    assert moved.status_code == 302
+    after = load(db, first).occurrences[0]
+    assert after.starts_at == occ.starts_at + timedelta(days=2, hours=5)
+    with db.session() as s:
+        hold = s.scalar(select(Hold).where(Hold.occurrence_id == occ.id))
+    assert hold is not None and (hold.starts_at, hold.ends_at) == (after.starts_at,
+                                                                   after.ends_at)
+    told = [m for m in to(mails(smtp_server, load(db, first).number),
+                          "pemohon@demo.example.org") if "Dosen berhalangan" in m.text()]
+    assert told
