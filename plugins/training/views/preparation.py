@@ -3,8 +3,6 @@ materials), the knowledge check, supervision notes, evaluation results, document
 
 from __future__ import annotations
 
-import json
-
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -257,7 +255,7 @@ def evaluation_page(training_id: int) -> str:
                        "bands": [_("high"), _("medium"), _("low")],
                        "participant": _("Participant")}
     return render_template("training/evaluation.html", training=training, res=res,
-                           chart_json=json.dumps(chart))
+                           chart=chart)
 
 
 # -- documentation ---------------------------------------------------------------------------

@@ -3,7 +3,6 @@ the yearly summary, and the trainer directory."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -150,7 +149,7 @@ def summary() -> str:
              "labels": {"trainings": _("Trainings"), "rating": _("Average rating"),
                         "gain": _("Normalised gain")}}
     return render_template("training/summary.html", s=s, year=year, years=known,
-                           chart_json=json.dumps(chart))
+                           chart=chart)
 
 
 @bp.route("/summary.<fmt>")
