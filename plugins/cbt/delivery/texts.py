@@ -97,7 +97,7 @@ UI: dict[str, str] = {
     "insecure_title": N_("This connection is not secure"),
     "insecure": N_("This exam page was opened over plain HTTP at %(origin)s. Browsers "
                    "open encrypted exam papers only over secure connections (HTTPS)."),
-    "insecure_operator": N_("For the operator: run \"ruang tls init --name %(host)s\", "
+    "insecure_operator": N_("For the operator: run \"ruang tls init --name %(name)s\", "
                             "start the server with \"ruang serve --tls\", install the lab CA "
                             "certificate on the lab PCs (ruang tls init prints how), then "
                             "open https://%(host)s/kiosk on them."),
@@ -249,7 +249,7 @@ _ID: dict[str, str] = {
     UI["insecure_title"]: "Koneksi ini tidak aman",
     UI["insecure"]: "Halaman ujian ini dibuka lewat HTTP biasa di %(origin)s. Browser hanya "
                     "mau membuka naskah soal terenkripsi lewat koneksi aman (HTTPS).",
-    UI["insecure_operator"]: "Untuk operator: jalankan \"ruang tls init --name %(host)s\", "
+    UI["insecure_operator"]: "Untuk operator: jalankan \"ruang tls init --name %(name)s\", "
                              "jalankan server dengan \"ruang serve --tls\", pasang sertifikat "
                              "CA lab di PC lab (petunjuknya dicetak oleh ruang tls init), lalu "
                              "buka https://%(host)s/kiosk di PC tersebut.",

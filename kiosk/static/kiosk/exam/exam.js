@@ -100,7 +100,8 @@
   function insecure() {
     var host = window.location.host;
     $("insecure-text").textContent = fmt(T.insecure, { origin: window.location.origin });
-    $("insecure-steps").textContent = fmt(T.insecure_operator, { host: host });
+    $("insecure-steps").textContent = fmt(T.insecure_operator, {
+      host: host, name: window.location.hostname });
     show("insecure");
   }
 
