@@ -163,6 +163,11 @@ def pdf(session: Session, cert: Certificate) -> bytes:
 
     signer_title = str(setting(session, "training.signer_title") or "Kepala BPTI")
     signer = str(setting(session, "training.signer_name") or "")
+    if not signer:
+        from plugins.training.letter import approver
+
+        training = session.get(Training, cert.training_id)
+        signer = approver(session, training)[0] if training is not None else ""
     doc.set_text_color(30, 30, 30)
     doc.set_font(fam, "", 11)
     doc.set_xy(30, h - 62)

@@ -114,28 +114,42 @@ class Document(FPDF):
 
     def paragraph(self, text: str, size: float = 10, style: str = "") -> None:
         self.set_font(self.family, style, size)
-        self.multi_cell(0, 5, self.text_ok(text), new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, 5, self.text_ok(text), align="L", new_x="LMARGIN", new_y="NEXT")
 
-    def pairs(self, rows: Sequence[tuple[str, Any]], key_width: float = 48) -> None:
-        """Lines of "label: value", the value wrapping under itself."""
+    def pairs(self, rows: Sequence[tuple[str, Any]], key_width: float = 52) -> None:
+        """Lines of "label: value", each wrapping under itself."""
         for key, value in rows:
+            shown = self.text_ok(value if value not in (None, "") else "-")
             self.set_font(self.family, "B", 10)
-            y = self.get_y()
-            self.multi_cell(key_width, 5, self.text_ok(key), new_x="RIGHT", new_y="TOP")
+            key_h = self._height(key_width, self.text_ok(key))
             self.set_font(self.family, "", 10)
-            self.multi_cell(0, 5, self.text_ok(value if value not in (None, "") else "-"),
-                            new_x="LMARGIN", new_y="NEXT")
-            self.set_y(max(self.get_y(), y + 5))
+            value_w = self.w - self.l_margin - self.r_margin - key_width
+            value_h = self._height(value_w, shown)
+            if self.get_y() + max(key_h, value_h) > self.h - self.b_margin:
+                self.add_page()
+            y = self.get_y()
+            self.set_font(self.family, "B", 10)
+            self.multi_cell(key_width, 5, self.text_ok(key), align="L", new_x="RIGHT",
+                            new_y="TOP")
+            self.set_font(self.family, "", 10)
+            self.multi_cell(value_w, 5, shown, align="L", new_x="LMARGIN", new_y="NEXT")
+            self.set_y(y + max(key_h, value_h))
+
+    def _height(self, width: float, text: str) -> float:
+        """How tall ``text`` is in a ``multi_cell`` of ``width`` (nothing is drawn)."""
+        answer = self.multi_cell(width, 5, text, align="L", dry_run=True, output="HEIGHT")
+        return float(answer) if isinstance(answer, (int, float)) else 5.0
 
     def grid(self, head: Sequence[str], rows: Sequence[Sequence[Any]],
               widths: Sequence[float] | None = None, align: Sequence[str] | None = None,
               size: float = 8.5) -> None:
         self.set_font(self.family, "", size)
+        self.set_fill_color(255, 255, 255)  # the bars leave their colour behind
         style = FontFace(emphasis="BOLD", fill_color=(232, 240, 234))
         with self.table(col_widths=tuple(widths) if widths else None,
                         headings_style=style, line_height=size * 0.55,
                         text_align=tuple(align) if align else "LEFT",
-                        first_row_as_headings=True) as table:
+                        first_row_as_headings=True, cell_fill_mode="NONE") as table:
             header = table.row()
             for cell in head:
                 header.cell(self.text_ok(cell))

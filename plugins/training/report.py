@@ -26,10 +26,8 @@ from plugins.training.errors import t as _
 from plugins.training.evaluation import results
 from plugins.training.letter import approver, proposal_pairs
 from plugins.training.models import FileKind, Participant, Training
-from plugins.training.options import setting
 from plugins.training.participants import of_training, status_label
 from plugins.training.pdfdoc import Document
-from plugins.training.quiz import gain_band
 
 PARTY_STATUSES = {"to_contact": N_("To contact"), "contacted": N_("Contacted"),
                   "confirmed": N_("Confirmed"), "declined": N_("Declined")}
@@ -65,13 +63,14 @@ def _thumb(data: bytes) -> bytes | None:
         return None
 
 
-def render(session: Session, training: Training, number: str) -> bytes:
-    """The report's PDF, in the instance's language."""
+def render(session: Session, training: Training, number: str, signer: str = "") -> bytes:
+    """The report's PDF, in the instance's language, signed by ``signer`` (the staff
+    member who documented the training)."""
     with record_language():
-        return _render(session, training, number)
+        return _render(session, training, number, signer)
 
 
-def _render(session: Session, training: Training, number: str) -> bytes:
+def _render(session: Session, training: Training, number: str, signer: str) -> bytes:
     res = results(session, training.id)
     g = res.gain
     people = [p for p in of_training(session, training.id)
@@ -177,8 +176,7 @@ def _render(session: Session, training: Training, number: str) -> bytes:
     _photos(doc, photos)
 
     day = clock.fmt(utcnow(), "%d-%m-%Y")
-    doc.signature(day, _("Kabag. responsible for the training"),
-                  str(setting(session, "training.signer_name") or ""))
+    doc.signature(day, _("BPTI staff responsible for the training"), signer)
     return doc.finish()
 
 
@@ -190,7 +188,7 @@ def _person_row(n: int, p: Participant) -> list[Any]:
     return [n, p.name, p.unit or "-", status_label(p.status),
             clock.fmt(p.checked_in_at, "%d-%m %H:%M") or _("absent"),
             _num(p.pre_score, 0), _num(p.post_score, 0),
-            _gain(g) + (f" {_(gain_band(g))[:1].upper()}" if g is not None else "")]
+            _gain(g)]
 
 
 def _photos(doc: Document, photos: list[Any]) -> None:
@@ -232,6 +230,10 @@ def _photos(doc: Document, photos: list[Any]) -> None:
         doc.paragraph(_("and %(n)s more", n=len(photos) - MAX_PHOTOS), size=9)
 
 
+def _name(actor: Any) -> str:
+    return str(getattr(actor, "display_name", "") or getattr(actor, "username", "") or "")
+
+
 def _cleanup_on_rollback(session: Session, storage_name: str) -> None:
     def remove(_session: Any) -> None:
         files.remove(files._instance(), [storage_name])
@@ -253,7 +255,7 @@ def issue_report(session: Session, training: Training, actor: Any) -> str:
                             kind="state", http=409, number=training.report_number)
     record = issue_number(session, "DIKLAT-LAP", ref_type="training", ref_id=training.id,
                           actor=actor)
-    data = render(session, training, record.number)
+    data = render(session, training, record.number, _name(actor))
     name = files.store_bytes(files._instance(), data)
     _cleanup_on_rollback(session, name)
     training.report_number = record.number
@@ -270,7 +272,7 @@ def regenerate(session: Session, training: Training, actor: Any) -> str:
     if not training.report_number:
         raise TrainingError(N_("The report is issued when the training is documented."),
                             kind="state", http=409)
-    data = render(session, training, training.report_number)
+    data = render(session, training, training.report_number, _name(actor))
     old = training.report_file
     name = files.store_bytes(files._instance(), data)
     _cleanup_on_rollback(session, name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -28,6 +29,7 @@ from tests.plugins.training.conftest import (
     user,
 )
 
+ARTIFACTS = Path(__file__).resolve().parents[3] / ".test-artifacts"
 LINK = re.compile(r"https?://\S+/training/p/(\S+)")
 
 
@@ -110,6 +112,8 @@ def test_training_from_proposal_to_report(app, db, login, guest, smtp_server):
     letter = wdm.get(f"/training/{tid}/letter.pdf")
     assert letter.status_code == 200 and letter.mimetype == "application/pdf"
     letter_text = pdf_text(letter.data)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "training-letter.pdf").write_bytes(letter.data)
     assert tr.letter_number in letter_text and tr.title in letter_text
     assert "2.500.000" in letter_text
     # The lab is reserved through the core's room service (the lab plugin answers).
@@ -241,6 +245,7 @@ def test_training_from_proposal_to_report(app, db, login, guest, smtp_server):
     report = wdm.get(f"/training/{tid}/report.pdf")
     assert report.status_code == 200
     text = pdf_text(report.data)
+    (ARTIFACTS / "training-report.pdf").write_bytes(report.data)  # for people to look at
     flat = " ".join(text.split())
     assert tr.report_number and tr.letter_number
     assert tr.report_number in flat and tr.letter_number in flat
@@ -270,3 +275,4 @@ def test_training_from_proposal_to_report(app, db, login, guest, smtp_server):
         as_text=True)
     mine = guest.get(f"/training/p/{tokens['ani']}/certificate.pdf")
     assert mine.status_code == 200 and "Ani Lestari" in pdf_text(mine.data)
+    (ARTIFACTS / "training-certificate.pdf").write_bytes(mine.data)
