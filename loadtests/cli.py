@@ -23,14 +23,18 @@ makes them one).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -53,20 +57,90 @@ def _cpus(pin: bool) -> tuple[int | None, int | None]:
     return mine[1], mine[0]
 
 
-def _run_driver(cmd: list[str], log: Path, timeout: float) -> int:
+class Profiler:
+    """py-spy on the server, one recording per phase named in ``phases``: collapsed stacks
+    (``py-spy-PHASE.txt``, for flamegraph.pl or speedscope) and the functions that took the
+    most samples (``py-spy-PHASE.top.txt``): where the server's time goes, phase by phase."""
+
+    def __init__(self, py_spy: str, pid: int, out: Path, phases: set[str]) -> None:
+        self.py_spy, self.pid, self.out, self.phases = py_spy, pid, out, phases
+        self.running: tuple[subprocess.Popen[bytes], Path] | None = None
+
+    def phase(self, name: str) -> None:
+        self.stop()
+        if name not in self.phases and "all" not in self.phases:
+            return
+        path = self.out / f"py-spy-{name}.txt"
+        proc = subprocess.Popen(
+            [self.py_spy, "record", "--pid", str(self.pid), "--rate", "100", "--nonblocking",
+             "--format", "raw", "--output", str(path)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.running = (proc, path)
+
+    def stop(self) -> None:
+        if self.running is None:
+            return
+        proc, path = self.running
+        self.running = None
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if path.exists():
+            path.with_suffix(".top.txt").write_text(top_of_stacks(path.read_text()))
+
+
+def top_of_stacks(collapsed: str, n: int = 40) -> str:
+    """The functions with the most samples in py-spy's collapsed stacks, self and inclusive."""
+    total = 0
+    own: Counter[str] = Counter()
+    incl: Counter[str] = Counter()
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        frames = stack.split(";")
+        total += int(count)
+        own[frames[-1]] += int(count)
+        for frame in set(frames):
+            incl[frame] += int(count)
+    if not total:
+        return "no samples\n"
+    out = [f"{total} samples", "", "self:"]
+    out += [f"{c / total:6.1%}  {f}" for f, c in own.most_common(n)]
+    out += ["", "inclusive:"]
+    out += [f"{c / total:6.1%}  {f}" for f, c in incl.most_common(n * 2)]
+    return "\n".join(out) + "\n"
+
+
+PHASE_LINE = re.compile(rb"\] phase (\S+)")
+
+
+def _run_driver(cmd: list[str], log: Path, timeout: float, samplers: list[Sampler],
+                profiler: Profiler | None = None) -> int:
     with log.open("ab") as out:
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        samplers.append(Sampler(proc.pid).start())
         assert proc.stdout is not None
         deadline = time.monotonic() + timeout
-        for line in proc.stdout:
-            out.write(line)
-            out.flush()
-            sys.stdout.write("  driver " + line.decode(errors="replace"))
-            sys.stdout.flush()
-            if time.monotonic() > deadline:
-                break
+        try:
+            for line in proc.stdout:
+                out.write(line)
+                out.flush()
+                sys.stdout.write("  driver " + line.decode(errors="replace"))
+                sys.stdout.flush()
+                found = PHASE_LINE.search(line)
+                if found and profiler is not None:
+                    profiler.phase(found.group(1).decode())
+                if time.monotonic() > deadline:
+                    break
+        finally:
+            if profiler is not None:
+                profiler.stop()
         try:
             return proc.wait(max(1.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
@@ -75,16 +149,20 @@ def _run_driver(cmd: list[str], log: Path, timeout: float) -> int:
             return -9
 
 
-def _phase_cpu(sampler: Sampler, phases: list[dict[str, Any]]) -> None:
+def _phase_cpu(sampler: Sampler, client: Sampler | None, phases: list[dict[str, Any]]) -> None:
     for ph in phases:
-        ph["server_cpu_s"] = sampler.cpu_between(ph["start"], ph.get("end", ph["start"]))
+        start, end = ph["start"], ph.get("end", ph["start"])
+        ph["server_cpu_s"] = sampler.cpu_between(start, end)
+        ph["server_cpu_wait_s"] = sampler.wait_between(start, end)
+        if client is not None:
+            ph["client_cpu_wait_s"] = client.wait_between(start, end)
         ph["server_peak_rss_mb"] = round(max(
-            (s[2] for s in sampler.samples if ph["start"] <= s[0] <= ph.get("end", ph["start"])),
-            default=0.0), 1)
+            (s[2] for s in sampler.samples if start <= s[0] <= end), default=0.0), 1)
 
 
 def run_one(profile: Profile, async_mode: str, template: Path, out: Path, *,
-            pin: bool, command: str) -> dict[str, Any]:
+            pin: bool, command: str, py_spy: str | None = None,
+            py_spy_phases: set[str] | None = None) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"ruang-lt-{async_mode}-"))
     instance = work / "instance"
@@ -105,20 +183,36 @@ def run_one(profile: Profile, async_mode: str, template: Path, out: Path, *,
     if driver_cpu is not None:
         cmd += ["--cpu", str(driver_cpu)]
     exit_error = ""
+    client: list[Sampler] = []
     try:
-        code = _run_driver(cmd, out / "driver.log", profile.time_limit_s + 180)
+        profiler = (Profiler(py_spy, server.proc.pid, out, py_spy_phases or set())
+                    if py_spy else None)
+        code = _run_driver(cmd, out / "driver.log", profile.time_limit_s + 180, client,
+                           profiler)
         if code != 0:
             exit_error = f"driver exited with {code}"
     finally:
         sampler.stop()
+        for c in client:
+            c.stop()
         alive = server.proc.poll() is None
         server.stop()
         if not alive:
             exit_error = exit_error or f"the server died ({server.proc.returncode})"
     driver = json.loads(driver_out.read_text()) if driver_out.exists() else {}
     db = reporting.count_answers(instance / "ruang.db", driver.get("attempts", []))
-    _phase_cpu(sampler, driver.get("phases", []))
+    _phase_cpu(sampler, client[0] if client else None, driver.get("phases", []))
+    for sat in (driver.get("saturation") or {}).values():
+        w0, w1 = sat.pop("wall")
+        cpu = sampler.cpu_between(w0, w1)
+        sat["server_cpu_s"] = cpu
+        sat["server_cpu_wait_s"] = sampler.wait_between(w0, w1)
+        sat["server_cpu_ms_per_call"] = (round(cpu * 1000 / sat["calls"], 3)
+                                         if sat["calls"] else None)
     server_fig = {"cpu_s": sampler.cpu_s, "peak_rss_mb": sampler.peak_rss_mb,
+                  "cpu_wait_s": sampler.wait_s,
+                  "client_cpu_wait_s": client[0].wait_s if client else None,
+                  "load_average": [round(x, 2) for x in os.getloadavg()],
                   "pinned_cpu": server_cpu, "client_cpu": driver_cpu,
                   "async_mode": async_mode, "exit_error": exit_error or None}
     rep = reporting.build(profile, async_mode, driver, db, server_fig, command)
@@ -146,6 +240,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="seats per lab (default: the profile's, 40)")
     parser.add_argument("--no-pin", action="store_true",
                         help="do not pin the server and the load generator to separate CPUs")
+    parser.add_argument("--py-spy", metavar="PATH", default=None,
+                        help="record the server with this py-spy binary during the phases "
+                             "of --py-spy-phases (flame graphs and collapsed stacks in OUT)")
+    parser.add_argument("--py-spy-phases", default="start,steady,saturation_answers,"
+                        "saturation_baseline,storm", help="comma-separated phases, or 'all'")
     parser.add_argument("--strict", action="store_true",
                         help="exit 2 when a measured target is missed")
     args = parser.parse_args(argv)
@@ -175,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         for mode in modes:
             where = out / mode if len(modes) > 1 else out
             reports.append(run_one(profile, mode, template, where, pin=not args.no_pin,
-                                   command=command))
+                                   command=command, py_spy=args.py_spy,
+                                   py_spy_phases=set(args.py_spy_phases.split(","))))
     finally:
         shutil.rmtree(template_root, ignore_errors=True)
     main_report = dict(reports[0])

@@ -82,6 +82,7 @@ class Controller:
         self.me = psutil.Process()
         self.t_begin = time.perf_counter()
         self.drained = 0
+        self._unclaimed: deque[int] | None = None
 
     # -- bookkeeping -----------------------------------------------------------------------
 
@@ -107,6 +108,12 @@ class Controller:
             self.failed_kiosks += 1
         else:
             self.kiosks.append(k)
+
+    def claim_session(self) -> int:
+        """The next exam room without a proctor (0: every room has one)."""
+        if self._unclaimed is None:
+            self._unclaimed = deque(self.sessions_for(self.profile.seeded_kiosks))
+        return self._unclaimed.popleft() if self._unclaimed else 0
 
     def mode(self, k: Kiosk) -> str:
         return self.modes.get(id(k), "normal")
@@ -192,9 +199,9 @@ class Controller:
             self.modes[id(k)] = mode
             k.wake.set()
         gevent.sleep(1.0)  # let every chosen kiosk get into its loop
-        cpu0, t0 = self._cpu(), time.perf_counter()
+        cpu0, t0, w0 = self._cpu(), time.perf_counter(), time.time()
         gevent.sleep(seconds)
-        t1 = time.perf_counter()
+        t1, w1 = time.perf_counter(), time.time()
         cpu1 = self._cpu()
         for k in chosen:
             self.modes.pop(id(k), None)
@@ -206,7 +213,7 @@ class Controller:
             f"p99 {rtt['p99']} ms, load generator {load:.0%} of a core")
         return {"per_s": round(done / (t1 - t0), 1), "calls": done, "seconds": round(t1 - t0, 2),
                 "kiosks": len(chosen), "rtt_ms": rtt, "client_core_use": round(load, 2),
-                "window": [t0, t1]}
+                "wall": [w0, w1]}
 
     def steady_for(self, seconds: float) -> None:
         start = time.perf_counter()
@@ -335,14 +342,10 @@ def kiosk_life(k: Kiosk, ctl: Controller) -> None:
         helpers = [gevent.spawn(_clock, k, ctl), gevent.spawn(_heartbeats, k, ctl)]
     while not ctl.finished.is_set():
         mode = ctl.mode(k)
-        if mode == "saturate":
-            if not k.pending:
-                k.answer()
-            if not k.send_pending("answer_sat") and not k.online.is_set():
-                k.online.wait(1.0)
-        elif mode == "baseline":
-            if not k.baseline_call():
-                k.online.wait(1.0)
+        if mode in ("saturate", "baseline"):
+            lanes = [gevent.spawn(_saturate, k, ctl, mode)
+                     for _ in range(ctl.profile.saturation_inflight)]
+            gevent.joinall(lanes)
         elif not k.send_pending():
             k.wake.wait(1.0)
             k.wake.clear()
@@ -359,6 +362,17 @@ def kiosk_life(k: Kiosk, ctl: Controller) -> None:
         k.submit()
     k.close()
     ctl.drained += 1
+
+
+def _saturate(k: Kiosk, ctl: Controller, mode: str) -> None:
+    """One lane of a saturating kiosk: the next call as soon as the last one is answered."""
+    while ctl.mode(k) == mode and not ctl.finished.is_set():
+        if not k.online.is_set():
+            k.online.wait(1.0)
+        elif mode == "baseline":
+            k.baseline_call()
+        elif not k.send(k.answer(), "answer_sat"):
+            gevent.sleep(0.05)  # refused or dropped: the normal sender takes it from here
 
 
 def _clock(k: Kiosk, ctl: Controller) -> None:
@@ -393,7 +407,7 @@ class KioskUser(User):
             return
         k = Kiosk(info, ctl.url, ctl.rec, heartbeat_s=ctl.profile.heartbeat_s,
                   rng=random.Random(info["kiosk_id"]))
-        if k.sign_in() and k.connect():
+        if k.sign_in() and k.connect(tries=5):
             self.kiosk = k
             ctl.ready(k)
         else:
@@ -419,9 +433,7 @@ class ProctorUser(User):
 
     def on_start(self) -> None:
         ctl = _controller()
-        taken = {p.session_id for p in ctl.proctors}
-        free = [s for s in ctl.sessions_for(ctl.profile.seeded_kiosks) if s not in taken]
-        self.session_id = free[0] if free else 0
+        self.session_id = ctl.claim_session()
         self.http = requests.Session()
         self.csrf = ""
         creds = ctl.seed["proctor"]
@@ -510,8 +522,6 @@ def _results(ctl: Controller, env: Environment) -> dict[str, Any]:
         "driver_cpu_s": round(ctl._cpu(), 2),
         "profile_settings": asdict(ctl.profile),
     })
-    for ph in res.get("saturation", {}).values():
-        ph.pop("window", None)
     return res
 
 

@@ -86,6 +86,7 @@ class Kiosk:
         self.expect_drop = False
         self.seq = 0
         self.pending: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self.sending: set[int] = set()  # sequence numbers waiting for their acknowledgement
         self.sent: dict[int, tuple[int, Any, bool]] = {}  # seq -> (item, value, flagged)
         self.acked: set[int] = set()
         self.tries: dict[int, int] = {}
@@ -143,14 +144,30 @@ class Kiosk:
     # -- the socket -------------------------------------------------------------------------
 
     def _new_client(self) -> socketio.Client:
-        sio = socketio.Client(reconnection=False, handle_sigint=False)
+        # 20 s to open the websocket, like the browser client's default ``timeout``.
+        sio = socketio.Client(reconnection=False, handle_sigint=False, request_timeout=20)
         sio.on("started", self._on_started, namespace=NAMESPACE)
         sio.on("refused", self._on_refused, namespace=NAMESPACE)
         sio.on("logged_out", self._on_logged_out, namespace=NAMESPACE)
         sio.on("disconnect", self._on_disconnect, namespace=NAMESPACE)
         return sio
 
-    def connect(self, name: str = "connect") -> bool:
+    def connect(self, name: str = "connect", tries: int = 1) -> bool:
+        """Open the exam socket and say hello; like the browser's client, a failed attempt
+        is retried with backoff (``tries`` in all). Failed attempts show in the round-trip
+        table as failures of ``name`` but are not errors unless the last one fails."""
+        for n in range(tries):
+            if n:
+                gevent.sleep(self._backoff(n - 1))
+            if self._connect_once(name, last=n == tries - 1):
+                return self.hello()
+        return False
+
+    def _backoff(self, n: int) -> float:
+        delay = min(RECONNECT_MAX_S, RECONNECT_BASE_S * 2 ** n)
+        return delay * self.rng.uniform(1 - RECONNECT_JITTER, 1 + RECONNECT_JITTER)
+
+    def _connect_once(self, name: str, last: bool) -> bool:
         sio = self._new_client()
         t = time.perf_counter()
         try:
@@ -160,13 +177,13 @@ class Kiosk:
                         headers={"User-Agent": "ruang-loadtest-kiosk"},
                         wait_timeout=CALL_TIMEOUT_S)
         except socketio.exceptions.ConnectionError as exc:
-            self.rec.record(name, t, False, error=str(exc)[:200])
+            self.rec.record(name, t, False, error=str(exc)[:200], count_error=last)
             with contextlib.suppress(Exception):
                 sio.disconnect()
             return False
         self.rec.record(name, t)
         self.sio = sio
-        return self.hello()
+        return True
 
     def hello(self) -> bool:
         try:
@@ -287,8 +304,7 @@ class Kiosk:
     def _reconnect(self) -> None:
         n = 0
         while not self.stopping:
-            delay = min(RECONNECT_MAX_S, RECONNECT_BASE_S * 2 ** n)
-            gevent.sleep(delay * self.rng.uniform(1 - RECONNECT_JITTER, 1 + RECONNECT_JITTER))
+            gevent.sleep(self._backoff(n))
             n += 1
             if self.stopping:
                 return
@@ -296,7 +312,7 @@ class Kiosk:
             if old is not None:
                 with contextlib.suppress(Exception):
                     old.disconnect()
-            if self.connect("reconnect"):
+            if self._connect_once("reconnect", last=False) and self.hello():
                 self.reconnects += 1
                 self.sync_marks |= set(self.pending)
                 self._check_synced()
@@ -309,10 +325,11 @@ class Kiosk:
 
     # -- answering --------------------------------------------------------------------------
 
-    def answer(self) -> None:
-        """The candidate changes an answer: it goes into the queue, the sender sends it."""
+    def answer(self) -> int:
+        """The candidate changes an answer: it goes into the queue (returns its sequence
+        number, 0 before the paper is open), and the sender sends it."""
         if not self.options:
-            return
+            return 0
         q = self.rng.randrange(1, len(self.options) + 1)
         n = self.options[q - 1]
         value: Any = self.rng.randrange(n) if n and self.rng.random() > 0.05 else None
@@ -322,18 +339,30 @@ class Kiosk:
         self.pending[self.seq] = msg
         self.sent[self.seq] = (q, value, flagged)
         self.wake.set()
+        return self.seq
 
     def send_pending(self, name: str = "answer") -> bool:
-        """Send the oldest unacknowledged change; False when there was none or it failed."""
-        if not self.pending or not self.online.is_set():
+        """Send the oldest unacknowledged change not already on its way; False when there
+        was none or it failed."""
+        if not self.online.is_set():
             return False
-        seq, msg = next(iter(self.pending.items()))
+        seq = next((s for s in self.pending if s not in self.sending), 0)
+        return self.send(seq, name) if seq else False
+
+    def send(self, seq: int, name: str = "answer") -> bool:
+        """Send change ``seq`` and wait for its acknowledgement."""
+        msg = self.pending.get(seq)
+        if msg is None or seq in self.sending:
+            return False
         tries = self.tries.get(seq, 0)
         self.tries[seq] = tries + 1
+        self.sending.add(seq)
         try:
             ack = self.call("answer", msg, name="answer_resend" if tries else name)
         except Dropped:
             return False
+        finally:
+            self.sending.discard(seq)
         if ack.get("ok"):
             self.pending.pop(seq, None)
             self.acked.add(seq)

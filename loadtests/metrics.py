@@ -47,8 +47,11 @@ class Recorder:
     error_count: int = 0
 
     def record(self, name: str, started: float, ok: bool = True, *, size: int = 0,
-               error: str | None = None, kind: str = "socketio") -> float:
-        """Record a call that began at ``started`` (``time.perf_counter()``); returns ms."""
+               error: str | None = None, kind: str = "socketio",
+               count_error: bool = True) -> float:
+        """Record a call that began at ``started`` (``time.perf_counter()``); returns ms.
+        A failure is also an error of the run unless ``count_error`` is false (a transient
+        failure the kiosk recovers from by itself, like a refused websocket it retries)."""
         now = time.perf_counter()
         ms = (now - started) * 1000.0
         self.samples[name].append(Sample(now, ms, ok))
@@ -56,7 +59,7 @@ class Recorder:
             self.fire(request_type=kind, name=name, response_time=ms,
                       response_length=size, exception=None if ok else RuntimeError(error or name),
                       context={})
-        if not ok:
+        if not ok and count_error:
             self.error(f"{name}: {error or 'failed'}")
         return ms
 

@@ -34,6 +34,7 @@ class Profile:
     storm_wait_s: float = 60.0  # at most this long for every kiosk to be back in sync
     after_storm_s: float = 15.0
     saturation_kiosks: int = 50
+    saturation_inflight: int = 1  # calls on their way at once per saturating kiosk
     saturation_s: float = 15.0
     lab_seats: int = 40
     items: int = 40
@@ -56,15 +57,16 @@ class Profile:
 
 
 PROFILES: dict[str, Profile] = {p.name: p for p in [
-    Profile("smoke", 50, "CI: 50 kiosks, a few answers each, under a minute",
-            spawn_rate=25, steady_s=15, answer_mean_s=3, heartbeat_s=5,
-            saturation_kiosks=20, saturation_s=4, drain_s=15, time_limit_s=120),
+    Profile("smoke", 50, "CI: 50 kiosks answering every 3 s, a small storm, under a minute",
+            spawn_rate=25, steady_s=10, answer_mean_s=3, heartbeat_s=5, storm=True,
+            storm_after_s=8, after_storm_s=4, storm_wait_s=30, saturation_kiosks=50,
+            saturation_inflight=2, saturation_s=5, drain_s=15, time_limit_s=150),
     Profile("lab", 500, "a full lab building: 500 kiosks",
-            spawn_rate=12, steady_s=60, saturation_kiosks=50, saturation_s=15,
+            spawn_rate=12, steady_s=60, saturation_kiosks=200, saturation_s=15,
             time_limit_s=600),
     Profile("campus", 2000, "the whole campus: 2,000 kiosks, with a storm",
             spawn_rate=12, steady_s=90, storm=True, storm_after_s=40, after_storm_s=20,
-            saturation_kiosks=100, saturation_s=20, time_limit_s=1200),
+            saturation_kiosks=300, saturation_s=20, time_limit_s=1200),
     Profile("storm", 2000, "every connection dropped at once mid-exam; jittered reconnects",
             spawn_rate=12, steady_s=20, storm=True, storm_after_s=15, after_storm_s=15,
             saturation_kiosks=0, saturation_s=0, time_limit_s=900),

@@ -34,6 +34,10 @@ def count_answers(db_path: Path, attempts: list[dict[str, Any]]) -> dict[str, An
     try:
         rows = con.execute("SELECT attempt_id, seq, position, value, flagged FROM cbt_answers"
                            ).fetchall()
+        # The group commit writes one timestamp per transaction: rows per distinct ``at``
+        # is the batch size the server achieved.
+        batches = [n for (n,) in con.execute(
+            "SELECT count(*) FROM cbt_answers GROUP BY at")]
         submitted = con.execute("SELECT count(*) FROM cbt_delivery_attempts "
                                 "WHERE state = 'submitted'").fetchone()[0]
     finally:
@@ -60,6 +64,11 @@ def count_answers(db_path: Path, attempts: list[dict[str, Any]]) -> dict[str, An
         "stored_unacked": len(set(seen) - acked),
         "mismatched": mismatched,
         "attempts_submitted_db": int(submitted),
+        "answer_transactions": {
+            "count": len(batches),
+            "mean_answers": round(sum(batches) / len(batches), 2) if batches else 0,
+            "max_answers": max(batches, default=0),
+            "single": sum(1 for n in batches if n == 1)},
     }
 
 
@@ -86,6 +95,7 @@ def build(profile: Profile, async_mode: str, driver: dict[str, Any], db: dict[st
         "lost": db.get("lost", 0),
         "mismatched": db.get("mismatched", 0),
         "stored_unacked": db.get("stored_unacked", 0),
+        "answer_transactions": db.get("answer_transactions", {}),
         "ack_ms": driver.get("ack_ms", {}),
         "start_fanout_ms": start.get("fanout_ms"),
         "storm_recovery_s": storm.get("recovery_s"),
@@ -95,6 +105,11 @@ def build(profile: Profile, async_mode: str, driver: dict[str, Any], db: dict[st
         "baseline_ack_per_s": baseline_per_s,
         "answer_ack_per_s": answer_per_s,
         "answer_to_baseline": _ratio(answer_per_s, baseline_per_s),
+        # The same ratio from the server's CPU per acknowledgement: what one dedicated core
+        # would do, whatever else the shared machine was running at the time.
+        "answer_to_baseline_cpu": _ratio(
+            (sat.get("baseline") or {}).get("server_cpu_ms_per_call"),
+            (sat.get("answers") or {}).get("server_cpu_ms_per_call")),
         "submitted": driver.get("submitted", 0),
         "attempts_submitted_db": db.get("attempts_submitted_db", 0),
         "dup_acks": driver.get("dup_acks", 0),
@@ -163,7 +178,7 @@ def _fmt(value: Any) -> str:
     if value is None:
         return "n/a"
     if isinstance(value, float):
-        return f"{value:,.1f}"
+        return f"{value:.3f}" if abs(value) < 1 else f"{value:,.1f}"
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
@@ -208,8 +223,24 @@ def summary(reports: list[dict[str, Any]]) -> str:
     row("answer path at saturation, acks/s", lambda r: r["answer_ack_per_s"])
     row("ack-only baseline, acks/s", lambda r: r["baseline_ack_per_s"])
     row("answer path / baseline", lambda r: r["answer_to_baseline"])
+    row("answer path, server CPU ms per ack (saturation)",
+        lambda r: (r["saturation"].get("answers") or {}).get("server_cpu_ms_per_call"))
+    row("baseline, server CPU ms per ack (saturation)",
+        lambda r: (r["saturation"].get("baseline") or {}).get("server_cpu_ms_per_call"))
+    row("answer path / baseline in server CPU per ack", lambda r: r.get("answer_to_baseline_cpu"))
+    row("answers per write transaction (mean / max)",
+        lambda r: f"{r['answer_transactions'].get('mean_answers')} / "
+                  f"{r['answer_transactions'].get('max_answers')}"
+        if r.get("answer_transactions") else None)
     row("server CPU, s", lambda r: r["server_cpu_s"])
     row("server peak RSS, MB", lambda r: r["server_peak_rss_mb"])
+    row("server waited for a CPU (other processes), s",
+        lambda r: r["server"].get("cpu_wait_s"))
+    row("load generator CPU / waited for a CPU, s",
+        lambda r: f"{_fmt(r['load_generator']['cpu_s'])} / "
+                  f"{_fmt(r['server'].get('client_cpu_wait_s'))}")
+    row("machine load average at the end (1, 5, 15 min)",
+        lambda r: ", ".join(str(x) for x in r["server"].get("load_average") or []))
     row("errors", lambda r: r["errors"])
     lines.append("")
     lines.append("## Targets (issue 6, campus profile)")
@@ -252,8 +283,16 @@ def summary(reports: list[dict[str, Any]]) -> str:
         phases = r.get("phases") or []
         if phases:
             lines.append("")
-            lines.append("Phases (s): " + ", ".join(
-                f"{p['name']} {p.get('end', p['start']) - p['start']:.0f}"
-                f" (server {p.get('server_cpu_s', 0):.1f} CPU-s)" for p in phases))
+            lines.append(f"### Phases ({r['async_mode']})")
+            lines.append("")
+            lines.append("| phase | wall s | server CPU s | server waited for CPU s | "
+                         "server peak RSS MB | load generator CPU s |")
+            lines.append("| --- | --- | --- | --- | --- | --- |")
+            for p in phases:
+                lines.append(f"| {p['name']} | {p.get('end', p['start']) - p['start']:.1f} | "
+                             f"{p.get('server_cpu_s', 0):.1f} | "
+                             f"{p.get('server_cpu_wait_s', 0):.1f} | "
+                             f"{p.get('server_peak_rss_mb', 0):.0f} | "
+                             f"{p.get('client_cpu_s', 0):.1f} |")
     lines.append("")
     return "\n".join(lines)

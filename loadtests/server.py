@@ -145,6 +145,19 @@ class Server:
             self.proc.wait(10)
 
 
+def _run_delay_s(pid: int) -> float:
+    """Seconds the process's threads spent runnable but waiting for a CPU (schedstat):
+    on a machine shared with other work, the latency nobody in the process caused."""
+    total = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                total += int((task / "schedstat").read_text().split()[1])
+    except OSError:
+        return 0.0
+    return total / 1e9
+
+
 def _peak_rss_mb(pid: int) -> float:
     """The kernel's high-water mark of the process's resident set (VmHWM), in MB."""
     try:
@@ -159,30 +172,32 @@ def _peak_rss_mb(pid: int) -> float:
 class Sampler:
     """Samples a process (and its children) every ``interval`` seconds on a thread."""
 
-    def __init__(self, pid: int, interval: float = 0.5) -> None:
+    def __init__(self, pid: int, interval: float = 0.25) -> None:
         self.proc = psutil.Process(pid)
         self.interval = interval
-        self.samples: list[tuple[float, float, float]] = []  # (time.time(), cpu_s, rss_mb)
+        # (time.time(), cpu_s, rss_mb, run-queue wait s)
+        self.samples: list[tuple[float, float, float, float]] = []
         self.peak_hwm_mb = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="sampler", daemon=True)
 
-    def _read(self) -> tuple[float, float]:
+    def _read(self) -> tuple[float, float, float]:
         procs = [self.proc, *self.proc.children(recursive=True)]
-        cpu = rss = 0.0
+        cpu = rss = wait = 0.0
         for p in procs:
             with contextlib.suppress(psutil.Error):
                 t = p.cpu_times()
                 cpu += t.user + t.system
                 rss += p.memory_info().rss / 2**20
+                wait += _run_delay_s(p.pid)
                 self.peak_hwm_mb = max(self.peak_hwm_mb, _peak_rss_mb(p.pid))
-        return cpu, rss
+        return cpu, rss, wait
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             with contextlib.suppress(psutil.Error):
-                cpu, rss = self._read()
-                self.samples.append((time.time(), cpu, rss))
+                cpu, rss, wait = self._read()
+                self.samples.append((time.time(), cpu, rss, wait))
             self._stop.wait(self.interval)
 
     def start(self) -> Sampler:
@@ -191,21 +206,43 @@ class Sampler:
 
     def stop(self) -> None:
         with contextlib.suppress(psutil.Error):
-            cpu, rss = self._read()
-            self.samples.append((time.time(), cpu, rss))
+            cpu, rss, wait = self._read()
+            self.samples.append((time.time(), cpu, rss, wait))
         self._stop.set()
         self._thread.join(5)
 
-    def cpu_between(self, start: float, end: float) -> float:
-        """CPU seconds the server used between two wall-clock times (nearest samples)."""
-        inside = [s for s in self.samples if start <= s[0] <= end]
-        if len(inside) < 2:
+    def _at(self, column: int, t: float) -> float:
+        """The figure at wall-clock time ``t``, interpolated between the samples around it."""
+        before = [s for s in self.samples if s[0] <= t]
+        after = [s for s in self.samples if s[0] >= t]
+        if not before or not after:
+            edge = (before or after)
+            return edge[-1 if before else 0][column] if edge else 0.0
+        a, b = before[-1], after[0]
+        if b[0] == a[0]:
+            return a[column]
+        return a[column] + (b[column] - a[column]) * (t - a[0]) / (b[0] - a[0])
+
+    def _delta(self, column: int, start: float, end: float) -> float:
+        if not self.samples:
             return 0.0
-        return round(inside[-1][1] - inside[0][1], 2)
+        return round(self._at(column, end) - self._at(column, start), 2)
+
+    def cpu_between(self, start: float, end: float) -> float:
+        """CPU seconds used between two wall-clock times (nearest samples)."""
+        return self._delta(1, start, end)
+
+    def wait_between(self, start: float, end: float) -> float:
+        """Seconds spent waiting for a CPU between two wall-clock times."""
+        return self._delta(3, start, end)
 
     @property
     def cpu_s(self) -> float:
         return round(self.samples[-1][1] - self.samples[0][1], 2) if self.samples else 0.0
+
+    @property
+    def wait_s(self) -> float:
+        return round(self.samples[-1][3] - self.samples[0][3], 2) if self.samples else 0.0
 
     @property
     def peak_rss_mb(self) -> float:
