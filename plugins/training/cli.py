@@ -76,10 +76,10 @@ def write_report(ident: str, out: Path) -> None:
     """Write the numbered report of a documented training to OUT."""
     with ruang().db.session() as session:
         tr = _training(session, ident)
-        try:
-            data = report.report_bytes(tr)
-        except TrainingError as exc:
-            raise click.ClickException(str(exc)) from None
+    try:
+        data = report.report_bytes(ruang().db, tr, "cli")
+    except TrainingError as exc:
+        raise click.ClickException(str(exc)) from None
     out.write_bytes(data)
     click.echo(f"{tr.report_number}: {len(data)} bytes written to {out}")
 

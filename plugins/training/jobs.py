@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.audit.service import record as audit
 from core.db import utcnow
 from core.instance import ruang
 from plugins.training import notices
@@ -30,13 +31,17 @@ def due_reminders(session: Session, now: datetime | None = None) -> int:
         Training.state.in_(("preparation", "held")), Training.starts_at > now,
         Training.starts_at <= horizon))
     for training in trainings:
-        for person in session.scalars(select(Participant).where(
-                Participant.training_id == training.id,
-                Participant.status == ParticipantStatus.REGISTERED.value,
-                Participant.reminded_at.is_(None))):
+        people = list(session.scalars(select(Participant).where(
+            Participant.training_id == training.id,
+            Participant.status == ParticipantStatus.REGISTERED.value,
+            Participant.reminded_at.is_(None))))
+        for person in people:
             notices.reminder(session, training, person)
             person.reminded_at = now
-            sent += 1
+        if people:
+            audit(session, "training.remind", actor="system", object_type="training",
+                  object_id=training.id, details={"participants": [p.id for p in people]})
+            sent += len(people)
     session.flush()
     return sent
 

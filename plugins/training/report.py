@@ -11,14 +11,14 @@ photos came in): the number stays, the file is replaced.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from core.audit.service import record as audit
-from core.db import utcnow
+from core.db import Database, utcnow
 from core.records.service import issue as issue_number
 from plugins.training import clock, files
 from plugins.training.errors import N_, TrainingError, record_language
@@ -234,64 +234,65 @@ def _name(actor: Any) -> str:
     return str(getattr(actor, "display_name", "") or getattr(actor, "username", "") or "")
 
 
-def _cleanup_on_rollback(session: Session, storage_name: str) -> None:
-    def remove(_session: Any) -> None:
-        files.remove(files._instance(), [storage_name])
-
-    event.listen(session, "after_rollback", remove, once=True)
-
-
-def _remove_after_commit(session: Session, storage_name: str) -> None:
-    def remove(_session: Any) -> None:
-        files.remove(files._instance(), [storage_name])
-
-    event.listen(session, "after_commit", remove, once=True)
-
-
 def issue_report(session: Session, training: Training, actor: Any) -> str:
-    """Number the report and write its PDF; both vanish if the transaction fails."""
+    """Number the report inside the caller's transaction (it vanishes with a rollback).
+
+    The PDF is drawn afterwards by :func:`publish`, outside any write transaction: drawing
+    takes a moment, and on SQLite a write transaction holds the lock every writer (exam
+    answers too) waits for.
+    """
     if training.report_number:
         raise TrainingError(N_("The report of this training was issued already (%(number)s)."),
                             kind="state", http=409, number=training.report_number)
     record = issue_number(session, "DIKLAT-LAP", ref_type="training", ref_id=training.id,
                           actor=actor)
-    data = render(session, training, record.number, _name(actor))
-    name = files.store_bytes(files._instance(), data)
-    _cleanup_on_rollback(session, name)
     training.report_number = record.number
     training.report_at = record.issued_at
-    training.report_file = name
+    training.report_file = ""
     session.flush()
     audit(session, "training.report.issue", actor=actor, object_type="training",
-          object_id=training.id, details={"number": record.number, "bytes": len(data)})
+          object_id=training.id, details={"number": record.number})
     return record.number
 
 
-def regenerate(session: Session, training: Training, actor: Any) -> str:
-    """Print the report again with the same number (new photos, late notes)."""
+def publish(db: Database, training_id: int, actor: Any) -> bytes:
+    """Draw the report of a documented training and keep it as its file, replacing an
+    earlier print (the number stays). Returns the PDF."""
+    with db.session() as session:
+        training = session.get(Training, training_id)
+        if training is None or not training.report_number:
+            raise TrainingError(N_("The report is issued when the training is documented."),
+                                kind="state", http=409)
+        number = training.report_number
+        data = render(session, training, number, _name(actor))
+    instance = files._instance()
+    name = files.store_bytes(instance, data)
+    try:
+        with db.transaction() as session:
+            training = session.get(Training, training_id)
+            assert training is not None
+            old = training.report_file
+            training.report_file = name
+            training.report_at = utcnow()
+            audit(session, "training.report.print" if not old else
+                  "training.report.regenerate", actor=actor, object_type="training",
+                  object_id=training_id, details={"number": number, "bytes": len(data),
+                                                  "sha256": hashlib.sha256(data).hexdigest()})
+    except BaseException:
+        files.remove(instance, [name])
+        raise
+    if old:
+        files.remove(instance, [old])
+    return data
+
+
+def report_bytes(db: Database, training: Training, actor: Any = "system") -> bytes:
+    """The report's PDF: its file, or drawn now when it has none yet (the drawing after
+    the numbering was interrupted) or the file went missing."""
     if not training.report_number:
         raise TrainingError(N_("The report is issued when the training is documented."),
-                            kind="state", http=409)
-    data = render(session, training, training.report_number, _name(actor))
-    old = training.report_file
-    name = files.store_bytes(files._instance(), data)
-    _cleanup_on_rollback(session, name)
-    training.report_file = name
-    training.report_at = utcnow()
-    session.flush()
-    if old:
-        _remove_after_commit(session, old)
-    audit(session, "training.report.regenerate", actor=actor, object_type="training",
-          object_id=training.id, details={"number": training.report_number,
-                                          "bytes": len(data)})
-    return training.report_number
-
-
-def report_bytes(training: Training) -> bytes:
-    if not training.report_file:
-        raise TrainingError(N_("The report is issued when the training is documented."),
                             kind="not_found", http=404)
-    with contextlib.suppress(FileNotFoundError):
-        return files.path_of(files._instance(), training.report_file).read_bytes()
-    raise TrainingError(N_("The report's file is missing; print it again."), kind="not_found",
-                        http=404)
+    if training.report_file:
+        with contextlib.suppress(FileNotFoundError):
+            return files.path_of(files._instance(), training.report_file).read_bytes()
+    return publish(db, training.id, actor)

@@ -171,6 +171,11 @@ def workflow(training_id: int) -> Response:
             training = service.get(session, training_id)
             state = service.act(session, training, form.action, current_user, form.comment)
         flash(_("The training is now: %(state)s.", state=_(STATES[state])), "success")
+        if form.action == "document":
+            from plugins.training.report import publish
+
+            # Drawn after the commit: the write lock is not held while the PDF is made.
+            publish(r.db, training_id, current_user)
     except (WorkflowError, TrainingError) as exc:
         return refuse(exc, ".show", training_id=training_id)
     return redirect(url_for(".show", training_id=training_id))

@@ -34,7 +34,7 @@ def report_pdf(training_id: int) -> Response:
     with ruang().db.session() as session:
         training = training_or_404(session, training_id, staff=True)
     try:
-        data = report.report_bytes(training)
+        data = report.report_bytes(ruang().db, training, current_user)
     except TrainingError as exc:
         abort(exc.http, description=refusal(exc))
     return _pdf(data, training.report_number or "laporan")
@@ -44,9 +44,9 @@ def report_pdf(training_id: int) -> Response:
 @require("training.manage")
 def report_again(training_id: int) -> Response:
     try:
-        with ruang().db.transaction() as session:
-            training = service.get(session, training_id)
-            number = report.regenerate(session, training, current_user)
+        with ruang().db.session() as session:
+            number = service.get(session, training_id).report_number or ""
+        report.publish(ruang().db, training_id, current_user)
         flash(_("Report %(number)s printed again.", number=number), "success")
     except TrainingError as exc:
         return refuse(exc, ".documentation", training_id=training_id)
