@@ -223,23 +223,16 @@ class Pending:
             remove(_instance(), self.names)
 
 
-def attach(session: Session, training: Training, uploads: Sequence[Upload], kind: str,
-           actor: Any, *, title: str = "", pending: Pending | None = None
-           ) -> list[TrainingFile]:
-    """Check every upload (all problems together, none stored if one is bad), store them
-    and list them on the training."""
+def check_all(uploads: Sequence[Upload], kind: str, *, max_bytes: int) -> list[Checked]:
+    """Check every upload; every problem is reported together and nothing is accepted
+    when one file is bad. Needs no database, so it runs before the write transaction."""
     if kind not in {k.value for k in FileKind}:
         raise TrainingError(N_("Unknown kind of file %(kind)s."), kind="invalid", http=400)
-    if training.state in ("rejected", "cancelled"):
-        raise TrainingError(N_("Files are not added to a training that was %(state)s."),
-                            kind="state", http=409, state=training.state)
     uploads = [u for u in uploads if u.filename or u.data]
     if not uploads:
         raise TrainingError(N_("Choose at least one file."))
     if len(uploads) > MAX_FILES:
         raise TrainingError(N_("At most %(n)s files at once."), n=MAX_FILES)
-    title = " ".join((title or "").split())[:200]
-    max_bytes = int(setting(session, "training.max_upload_mb")) * 1024 * 1024
     checked: list[Checked] = []
     problems: list[str] = []
     for upload in uploads:
@@ -249,6 +242,25 @@ def attach(session: Session, training: Training, uploads: Sequence[Upload], kind
             problems.append(exc.translated())
     if problems:
         raise TrainingError(N_("Nothing was attached: %(problems)s"), problems="; ".join(problems))
+    return checked
+
+
+def max_bytes(session: Session) -> int:
+    return int(setting(session, "training.max_upload_mb")) * 1024 * 1024
+
+
+def attach(session: Session, training: Training, checked: Sequence[Checked], kind: str,
+           actor: Any, *, title: str = "", pending: Pending | None = None
+           ) -> list[TrainingFile]:
+    """Store files :func:`check_all` accepted and list them on the training."""
+    if kind not in {k.value for k in FileKind}:
+        raise TrainingError(N_("Unknown kind of file %(kind)s."), kind="invalid", http=400)
+    if training.state in ("rejected", "cancelled"):
+        raise TrainingError(N_("Files are not added to a training that was %(state)s."),
+                            kind="state", http=409, state=training.state)
+    if not checked:
+        raise TrainingError(N_("Choose at least one file."))
+    title = " ".join((title or "").split())[:200]
     instance = _instance()
     rows = []
     for item in checked:

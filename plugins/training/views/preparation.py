@@ -102,9 +102,13 @@ def files_add(training_id: int) -> Response:
     kind = request.form.get("kind", "")
     back = ".preparation" if kind == FileKind.MATERIAL.value else ".documentation"
     try:
+        with ruang().db.session() as session:
+            limit = files.max_bytes(session)
+        # Checked before the write transaction: opening images takes a moment.
+        checked = files.check_all(_uploads(), kind, max_bytes=limit)
         with files.Pending() as pending, ruang().db.transaction() as session:
             training = service.get(session, training_id)
-            rows = files.attach(session, training, _uploads(), kind, current_user,
+            rows = files.attach(session, training, checked, kind, current_user,
                                 title=request.form.get("title", ""), pending=pending)
         flash(_("%(n)s file(s) attached.", n=len(rows)), "success")
     except TrainingError as exc:
