@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, abort, g, jsonify, render_template, request
+from flask import Flask, abort, g, has_request_context, jsonify, render_template, request
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_socketio import SocketIO
@@ -130,6 +130,10 @@ def _init_babel(app: Flask, settings: Settings, host: PluginHost) -> None:
     )
 
     def select_locale() -> str:
+        if not has_request_context():
+            # Background jobs and the CLI: the instance's language, unless a caller forces
+            # one with flask_babel.force_locale (e.g. for a recipient's own language).
+            return settings.default_locale
         user = current_user
         if getattr(user, "is_authenticated", False) and getattr(user, "locale", None):
             return str(user.locale)

@@ -169,9 +169,10 @@ def change_setting() -> Response | tuple[str, int]:
     raw: Any = form.value
     if form.action == "reset":
         raw = TypeAdapter(spec.type).dump_python(spec.default, mode="json")
-    elif _widget(spec) == "text":
-        # A text value is passed as JSON so that one starting with a quote or a bracket
-        # is taken literally, not parsed.
+    elif _widget(spec) == "text" and spec.type is not str:
+        # For a non-string type shown as text (e.g. ``str | None``), a value is passed as
+        # JSON so that one starting with a quote or a bracket is taken literally. A plain
+        # ``str`` setting is stored as typed: settings_store does not parse it.
         raw = json.dumps(form.value)
     try:
         with r.db.transaction() as session:

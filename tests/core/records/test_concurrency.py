@@ -99,7 +99,8 @@ def _check(app: Any, results: list[tuple[int, str]]) -> None:
         counter = s.get(RecordCounter, ("BA", "2026"))
         assert counter is not None and counter.value == TOTAL
         audited = s.scalar(select(func.count()).select_from(AuditEntry)
-                           .where(AuditEntry.action == "record.issue"))
+                           .where(AuditEntry.action == "record.issue",
+                                  AuditEntry.object_id.in_(numbers)))
         assert audited == TOTAL
         assert verify(s) is None
 

@@ -138,3 +138,13 @@ def test_a_plugins_number_setting_is_checked_and_stored(instance):
             assert 'value="25"' in row.split("</form>")[0]
     finally:
         app.extensions["ruang"].db.dispose()
+
+
+def test_text_setting_is_stored_as_typed(login, app):
+    from core import settings_store
+
+    admin = login("admin")
+    admin.post("/admin/settings", {"key": "ui.unit_name", "value": "UPT TIK"})
+    r = app.extensions["ruang"]
+    with r.db.session() as s:
+        assert settings_store.get(s, r.plugins, "ui.unit_name") == "UPT TIK"
