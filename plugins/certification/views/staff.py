@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from core.accounts.access import can, require
+from core.accounts.access import can, public, require
 from core.accounts.models import User
 from core.instance import ruang
 from core.rooms import service as rooms
@@ -505,6 +505,7 @@ def registration_action(registration_id: int, action: str) -> Response:
 
 
 @bp.route("/certificates/<int:certificate_id>.pdf")
+@public  # the holder may have no account (portal session); the check is per certificate below
 def certificate_pdf(certificate_id: int) -> Response:
     """The PDF, for staff and for the holder (signed in, or through the portal's session)."""
     from plugins.certification.views.portal import current_participant_id
