@@ -226,6 +226,8 @@ def on_hello(data: Any) -> dict[str, Any]:
     msg = _parse(Hello, data, conn, "hello")
     if isinstance(msg, dict):
         return msg
+    if msg.v > PROTOCOL:
+        return _refuse("version")
     r = ruang()
     with r.db.session() as s:
         d = s.get(DeliveryAttempt, conn.attempt_id)

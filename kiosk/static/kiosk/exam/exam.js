@@ -459,7 +459,8 @@
       if (err) { window.setTimeout(flush, 1000); indicator(); return; }
       if (ack.ok) {
         acknowledged(msg);
-      } else if (ack.error === "rate_limited" || ack.error === "unavailable") {
+      } else if (ack.error === "rate_limited" || ack.error === "unavailable" ||
+                 ack.error === "not_signed_in") {
         window.setTimeout(flush, ack.retry_ms || 1500);
       } else if (ack.error === "logged_out") {
         loggedOut(ack.message);

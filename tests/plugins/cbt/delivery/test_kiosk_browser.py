@@ -144,8 +144,7 @@ def test_a_candidate_takes_the_exam_on_a_kiosk_through_a_network_cut_and_a_reloa
     expect(page.locator("#count-flagged")).to_have_text("1")
     screenshot(page, "exam-offline")
     assert len(answers_in_db(db, attempt_id)) == 1
-    kept = page.evaluate("""async () => {
-        const list = await window.RuangStore.list(%d); return list.length; }""" % attempt_id)
+    kept = page.evaluate(f"window.RuangStore.list({attempt_id}).then(l => l.length)")
     assert kept == 3
 
     # It comes back: everything is sent and acknowledged.
@@ -156,7 +155,7 @@ def test_a_candidate_takes_the_exam_on_a_kiosk_through_a_network_cut_and_a_reloa
     positions = {q for q, _v in stored}
     assert {single + 1, truefalse + 1, short + 1} == positions
     assert ("jawaban saya" in [v for _q, v in stored])
-    assert page.evaluate("window.RuangStore.list(%d).then(l => l.length)" % attempt_id) == 0
+    assert page.evaluate(f"window.RuangStore.list({attempt_id}).then(l => l.length)") == 0
 
     # Reload: the same exam, the same answers, the same clock.
     before = page.locator("#countdown").inner_text()

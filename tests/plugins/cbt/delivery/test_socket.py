@@ -217,7 +217,7 @@ def test_the_candidate_resumes_on_another_kiosk_after_a_login_reset(app, db, roo
 
 
 def test_a_message_for_another_attempt_is_refused(app, db, room):
-    kiosk, done = signed_in(app, db, room, 0)
+    kiosk, _done = signed_in(app, db, room, 0)
     _other, other_done = signed_in(app, db, room, 1)
     start_all(db, room)
     ack = kiosk.call("answer", {"a": other_done.attempt_id, "s": 1, "q": 1, "v": None})
@@ -237,7 +237,7 @@ def test_answers_before_the_start_after_submit_and_after_a_reset_are_refused(app
     assert refused["error"] == "logged_out" and "pengawas" in refused["message"]
     assert kiosk.call("hello", {"v": 1})["error"] == "logged_out"
 
-    kiosk2, done2 = signed_in(app, db, room, 1)
+    kiosk2, _done2 = signed_in(app, db, room, 1)
     start_all(db, room)
     ack = kiosk2.call("submit", {"s": 0})
     assert ack["ok"] and ack["answered"] == 0 and not ack["already"]
@@ -278,7 +278,7 @@ def test_the_deadline_job_is_declared_and_runs_with_the_scheduler(app, db, room)
 
     keys = {j.key for j in declared_jobs()}
     assert {"cbt.delivery.deadlines", "cbt.delivery.tokens"} <= keys
-    kiosk, done = signed_in(app, db, room)
+    _kiosk, done = signed_in(app, db, room)
     start_all(db, room)
     with db.transaction() as s:
         s.execute(update(DeliveryAttempt).where(DeliveryAttempt.attempt_id == done.attempt_id)
@@ -303,7 +303,7 @@ def test_integrity_signals_are_recorded_and_repeats_folded(app, db, room):
 
 
 def test_a_flooding_kiosk_is_rate_limited(app, db, room):
-    kiosk, done = signed_in(app, db, room)
+    kiosk, _done = signed_in(app, db, room)
     start_all(db, room)
     results = [kiosk.call("time", {}) for _ in range(200)]
     limited = [r for r in results if r.get("error") == "rate_limited"]

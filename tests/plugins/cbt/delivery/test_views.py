@@ -40,7 +40,9 @@ def test_the_exam_page_is_for_enrolled_kiosks_and_has_no_inline_script(app, db, 
     for tag in re.findall(r"<script[^>]*>", kiosk.html):
         assert "src=" in tag or 'type="application/json"' in tag, tag
     assert "/assets/katex/" in kiosk.html and "/assets/socket.io-client/" in kiosk.html
-    texts = json.loads(re.search(r'id="exam-texts">(.*?)</script>', kiosk.html, re.S).group(1))
+    found = re.search(r'id="exam-texts">(.*?)</script>', kiosk.html, re.S)
+    assert found is not None
+    texts = json.loads(found.group(1))
     assert texts["saved"] == "Tersimpan" and texts["offline"].startswith("Offline")
 
 
