@@ -346,14 +346,16 @@ def kiosk_life(k: Kiosk, ctl: Controller) -> None:
             lanes = [gevent.spawn(_saturate, k, ctl, mode)
                      for _ in range(ctl.profile.saturation_inflight)]
             gevent.joinall(lanes)
-        elif not k.send_pending():
-            k.wake.wait(1.0)
+        else:
             k.wake.clear()
+            k.flush_outbox()
+            k.wake.wait(1.0)
     gevent.killall(helpers, block=False)
     deadline = time.perf_counter() + p.drain_s
     while k.pending and time.perf_counter() < deadline:
-        if not k.send_pending():
-            k.online.wait(0.5)
+        k.wake.clear()
+        if not k.flush_outbox():
+            k.wake.wait(0.5)
     if k.pending:
         ctl.rec.error(f"kiosk {k.info['kiosk_id']}: {len(k.pending)} answers never "
                       "acknowledged")

@@ -11,8 +11,9 @@ Socket.IO namespace (websocket transport only, as lab browsers use it):
 4. answers: every change gets the next per-attempt sequence number and stays in a local
    queue until the server acknowledges it; after any disconnect the queue is re-sent;
    ``time`` every :attr:`heartbeat_s` seconds is the clock sync and the heartbeat;
-5. when dropped, comes back with jittered exponential backoff (Socket.IO's defaults:
-   1 s doubling to 5 s, +-50%), says ``hello`` and re-sends what was not acknowledged;
+5. when dropped, comes back with jittered exponential backoff (0.5 s doubling to 5 s,
+   +-50%, as the kiosk's Socket.IO client), says ``hello`` and re-sends what was not
+   acknowledged, up to 8 changes on their way at a time;
 6. at the end drains its queue, compares its answers with the server's ``hello``, and
    submits.
 
@@ -45,10 +46,13 @@ from loadtests.metrics import Recorder
 NAMESPACE = "/exam"
 PROTOCOL = 1
 BASELINE_EVENT = "loadtest_ack"
-CALL_TIMEOUT_S = 15.0
+CALL_TIMEOUT_S = 10.0  # protocol 8: no acknowledgement within 10 s -> send again
+OUTBOX_INFLIGHT = 8  # protocol 8: at most 8 changes awaiting acknowledgement at a time
 HTTP_TIMEOUT_S = 60.0
 CSRF_RE = re.compile(r'name="csrf[-_]token"\s+(?:content|value)="([^"]+)"')
-RECONNECT_BASE_S, RECONNECT_MAX_S, RECONNECT_JITTER = 1.0, 5.0, 0.5
+# Protocol 10: the Socket.IO client's jittered backoff, 0.5 s up to 5 s, randomisation 0.5.
+RECONNECT_BASE_S, RECONNECT_MAX_S, RECONNECT_JITTER = 0.5, 5.0, 0.5
+HTTP_TRIES = 4  # a candidate whose sign-in page does not answer presses again
 
 
 class Dropped(Exception):
@@ -106,17 +110,28 @@ class Kiosk:
     # -- HTTP -------------------------------------------------------------------------------
 
     def _http(self, name: str, method: str, path: str, **kw: Any) -> requests.Response | None:
-        t = time.perf_counter()
-        try:
-            resp = self.http.request(method, self.base + path, timeout=HTTP_TIMEOUT_S,
-                                     allow_redirects=False, **kw)
-        except requests.RequestException as exc:
-            self.rec.record(name, t, False, error=str(exc)[:200], kind="http")
-            return None
-        ok = resp.status_code < 400
-        self.rec.record(name, t, ok, size=len(resp.content), kind="http",
-                        error=None if ok else f"HTTP {resp.status_code} {resp.text[:160]}")
-        return resp if ok else None
+        """One request, tried again (with backoff) when the server does not answer in time
+        or answers 5xx, as a candidate would press again; a refusal (4xx) is final."""
+        for n in range(HTTP_TRIES):
+            if n:
+                gevent.sleep(self._backoff(n))
+            last = n == HTTP_TRIES - 1
+            t = time.perf_counter()
+            try:
+                resp = self.http.request(method, self.base + path, timeout=HTTP_TIMEOUT_S,
+                                         allow_redirects=False, **kw)
+            except requests.RequestException as exc:
+                self.rec.record(name, t, False, error=str(exc)[:200], kind="http",
+                                count_error=last)
+                continue
+            ok = resp.status_code < 400
+            final = ok or resp.status_code < 500 or last
+            self.rec.record(name, t, ok, size=len(resp.content), kind="http",
+                            count_error=final,
+                            error=None if ok else f"HTTP {resp.status_code} {resp.text[:160]}")
+            if final:
+                return resp if ok else None
+        return None
 
     def sign_in(self) -> bool:
         page = self._http("http:exam_page", "GET", "/cbt/kiosk/")
@@ -349,6 +364,22 @@ class Kiosk:
         seq = next((s for s in self.pending if s not in self.sending), 0)
         return self.send(seq, name) if seq else False
 
+    def flush_outbox(self) -> int:
+        """Start sending waiting changes, oldest first, up to :data:`OUTBOX_INFLIGHT` on
+        their way at once (each in its own greenlet); returns how many were started."""
+        if not self.online.is_set():
+            return 0
+        room = OUTBOX_INFLIGHT - len(self.sending)
+        todo = [s for s in self.pending if s not in self.sending][:max(room, 0)]
+        for seq in todo:
+            self.sending.add(seq)  # taken now, so the next flush does not pick it again
+            gevent.spawn(self._send_taken, seq)
+        return len(todo)
+
+    def _send_taken(self, seq: int) -> None:
+        self.sending.discard(seq)
+        self.send(seq)
+
     def send(self, seq: int, name: str = "answer") -> bool:
         """Send change ``seq`` and wait for its acknowledgement."""
         msg = self.pending.get(seq)
@@ -363,6 +394,7 @@ class Kiosk:
             return False
         finally:
             self.sending.discard(seq)
+            self.wake.set()
         if ack.get("ok"):
             self.pending.pop(seq, None)
             self.acked.add(seq)

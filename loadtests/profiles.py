@@ -27,7 +27,7 @@ class Profile:
     spawn_rate: float = 10.0
     steady_s: float = 60.0
     answer_mean_s: float = 20.0
-    heartbeat_s: float = 10.0
+    heartbeat_s: float = 20.0  # protocol 9: ``time`` every 20 s
     storm: bool = False
     storm_silent: bool = True  # dropped without a TCP FIN, as a switch losing power does
     storm_after_s: float = 20.0  # into the steady phase
@@ -62,19 +62,19 @@ PROFILES: dict[str, Profile] = {p.name: p for p in [
             storm_after_s=8, after_storm_s=4, storm_wait_s=30, saturation_kiosks=50,
             saturation_inflight=2, saturation_s=5, drain_s=15, time_limit_s=150),
     Profile("lab", 500, "a full lab building: 500 kiosks",
-            spawn_rate=12, steady_s=60, saturation_kiosks=200, saturation_s=15,
-            time_limit_s=600),
+            spawn_rate=8, steady_s=60, saturation_kiosks=200, saturation_s=15,
+            time_limit_s=900),
     Profile("campus", 2000, "the whole campus: 2,000 kiosks, with a storm",
-            spawn_rate=12, steady_s=90, storm=True, storm_after_s=40, after_storm_s=20,
+            spawn_rate=8, steady_s=90, storm=True, storm_after_s=40, after_storm_s=20,
             saturation_kiosks=300, saturation_s=20, time_limit_s=1200),
     Profile("storm", 2000, "every connection dropped at once mid-exam; jittered reconnects",
-            spawn_rate=12, steady_s=20, storm=True, storm_after_s=15, after_storm_s=15,
+            spawn_rate=8, steady_s=20, storm=True, storm_after_s=15, after_storm_s=15,
             saturation_kiosks=0, saturation_s=0, time_limit_s=900),
     Profile("start", 2000, "every kiosk waiting, one start: the key fan-out",
-            spawn_rate=12, steady_s=10, saturation_kiosks=0, saturation_s=0,
+            spawn_rate=8, steady_s=10, saturation_kiosks=0, saturation_s=0,
             time_limit_s=900),
     Profile("ceiling", 500, "kiosks added in steps until a target breaks",
-            spawn_rate=12, steady_s=0, saturation_kiosks=0, saturation_s=0,
+            spawn_rate=8, steady_s=0, saturation_kiosks=0, saturation_s=0,
             ceiling_steps=(500, 1000, 1500, 2000, 2500, 3000, 4000), ceiling_step_s=45,
             time_limit_s=2400),
 ]}

@@ -108,8 +108,8 @@ def build(profile: Profile, async_mode: str, driver: dict[str, Any], db: dict[st
         # The same ratio from the server's CPU per acknowledgement: what one dedicated core
         # would do, whatever else the shared machine was running at the time.
         "answer_to_baseline_cpu": _ratio(
-            (sat.get("baseline") or {}).get("server_cpu_ms_per_call"),
-            (sat.get("answers") or {}).get("server_cpu_ms_per_call")),
+            (sat.get("baseline") or {}).get("server_cpu_ms_per_call_net"),
+            (sat.get("answers") or {}).get("server_cpu_ms_per_call_net")),
         "submitted": driver.get("submitted", 0),
         "attempts_submitted_db": db.get("attempts_submitted_db", 0),
         "dup_acks": driver.get("dup_acks", 0),
@@ -223,11 +223,21 @@ def summary(reports: list[dict[str, Any]]) -> str:
     row("answer path at saturation, acks/s", lambda r: r["answer_ack_per_s"])
     row("ack-only baseline, acks/s", lambda r: r["baseline_ack_per_s"])
     row("answer path / baseline", lambda r: r["answer_to_baseline"])
-    row("answer path, server CPU ms per ack (saturation)",
-        lambda r: (r["saturation"].get("answers") or {}).get("server_cpu_ms_per_call"))
-    row("baseline, server CPU ms per ack (saturation)",
-        lambda r: (r["saturation"].get("baseline") or {}).get("server_cpu_ms_per_call"))
-    row("answer path / baseline in server CPU per ack", lambda r: r.get("answer_to_baseline_cpu"))
+    def per_call(kind: str) -> Any:
+        def get(r: dict[str, Any]) -> Any:
+            sat = r["saturation"].get(kind) or {}
+            if not sat.get("server_cpu_ms_per_call"):
+                return None
+            return (f"{_fmt(sat['server_cpu_ms_per_call'])} "
+                    f"({_fmt(sat.get('server_cpu_ms_per_call_net'))} net)")
+        return get
+
+    row("answer path, server CPU ms per ack at saturation (net of background)",
+        per_call("answers"))
+    row("baseline, server CPU ms per ack at saturation (net of background)",
+        per_call("baseline"))
+    row("answer path / baseline in net server CPU per ack",
+        lambda r: r.get("answer_to_baseline_cpu"))
     row("answers per write transaction (mean / max)",
         lambda r: f"{r['answer_transactions'].get('mean_answers')} / "
                   f"{r['answer_transactions'].get('max_answers')}"
