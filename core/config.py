@@ -52,6 +52,13 @@ class Settings(BaseModel):
     jobs: bool = Field(default=True, description="Run background jobs in this process")
     assets_dir: Path | None = Field(default=None, description="node_modules of front-end packages")
 
+    @field_validator("instance")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        # Flask and Flask-Babel resolve relative paths against the package, not the
+        # working directory: an operator's RUANG_INSTANCE=instance must mean ./instance.
+        return value.expanduser().resolve()
+
     @field_validator("database_url", "message_queue", "public_url")
     @classmethod
     def _strip(cls, value: str) -> str:

@@ -308,7 +308,9 @@ def _settle(db: Database, msg: _Claimed, holder: str, outcome: _Outcome, policy:
     else:
         values.update(status=PENDING, last_error=outcome.error,
                       next_attempt_at=now + policy.delay(msg.attempts))
-        log.warning("notification %s by %s not sent (attempt %d of %d), retried at %s: %s",
+        # A retry is routine (the outbox page shows it); only giving up is a warning, so a
+        # mail server that is down does not flood the log with one line per message.
+        log.info("notification %s by %s not sent (attempt %d of %d), retried at %s: %s",
                     msg.id, msg.channel, msg.attempts, policy.max_attempts,
                     values["next_attempt_at"], outcome.error)
     try:

@@ -107,3 +107,27 @@ def test_malformed_environment_setting_is_named(monkeypatch):
         load_settings(environ={"RUANG_PORT": "eighty"})
     with pytest.raises(ConfigError, match="RUANG_ASYNC_MODE"):
         load_settings(environ={"RUANG_ASYNC_MODE": "twisted"})
+
+
+def test_relative_instance_folder_means_the_working_directory(tmp_path, monkeypatch):
+    from core.config import load_settings
+
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(environ={"RUANG_INSTANCE": "instance"})
+    assert settings.instance == tmp_path / "instance"
+
+
+def test_pages_are_indonesian_by_default_with_a_relative_instance(template_instance, tmp_path,
+                                                                 monkeypatch):
+    import shutil
+
+    from core.app import create_app
+    from core.config import load_settings
+
+    shutil.copytree(template_instance, tmp_path / "instance")
+    monkeypatch.chdir(tmp_path)
+    app = create_app(load_settings(environ={"RUANG_INSTANCE": "instance",
+                                            "RUANG_ASYNC_MODE": "threading"}))
+    html = app.test_client().get("/login").get_data(as_text=True)
+    assert "Masuk" in html
+    app.extensions["ruang"].db.dispose()
