@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from core.accounts.models import User
 from core.accounts.roles import Role
+from core.audit.service import lock_chain
 from core.audit.service import record as audit
 from core.db import utcnow
 from plugins.training import clock, notices
@@ -50,8 +51,15 @@ KIND_WORDS = {"staff": "staff", "staf": "staff", "pegawai": "staff", "dosen": "s
 
 
 def _lock(session: Session, training: Training) -> None:
-    """Serialise seat counting per training (PostgreSQL); SQLite is serialised already."""
+    """Serialise seat counting per training (PostgreSQL); SQLite is serialised already.
+
+    Taken before anything is written: a new participant's foreign key share-locks the
+    training's row, and two transactions that both did so could not then both upgrade to
+    this lock. The audit chain's lock comes first, as everywhere in Ruang, since every
+    change here is audited.
+    """
     if session.get_bind().dialect.name == "postgresql":
+        lock_chain(session)
         session.execute(select(Training.id).where(Training.id == training.id).with_for_update())
 
 
@@ -119,6 +127,7 @@ def invite(session: Session, training: Training, people: Iterable[Mapping[str, A
     personal link to accept or decline. People already on the list are skipped."""
     _open_for_people(training)
     forms = [parse(ParticipantForm, p) for p in people]
+    _lock(session, training)
     result = InviteResult()
     seen: set[str] = set()
     for form in forms:
@@ -177,6 +186,7 @@ def register(session: Session, training: Training, data: Mapping[str, Any], acto
     """Staff register someone (a walk-in too); a full training puts them on the waiting list."""
     _open_for_people(training)
     form = parse(ParticipantForm, data)
+    _lock(session, training)
     person = _by_email(session, training, form.email)
     if person is not None and person.status in (ParticipantStatus.REGISTERED.value,
                                                 ParticipantStatus.WAITLISTED.value):
@@ -202,6 +212,7 @@ def self_register(session: Session, training: Training, user: User) -> Participa
     if not training.registration_open or training.state not in ACTIVE:
         raise TrainingError(N_("Registration for this training is closed."), kind="closed",
                             http=409)
+    _lock(session, training)
     if not user.email:
         raise TrainingError(N_("Your account has no e-mail address; ask BPTI to add one."),
                             kind="invalid")
@@ -231,6 +242,7 @@ def self_register(session: Session, training: Training, user: User) -> Participa
 def accept(session: Session, training: Training, person: Participant) -> str:
     """The invited person accepts through their personal link."""
     _open_for_people(training)
+    _lock(session, training)
     if person.status in (ParticipantStatus.REGISTERED.value,
                          ParticipantStatus.WAITLISTED.value):
         return person.status

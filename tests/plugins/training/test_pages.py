@@ -32,7 +32,8 @@ def test_staff_pages_open_in_both_languages(app, db, login, held, language):
              f"/training/{tid}/participants?status=registered", f"/training/{tid}/check",
              f"/training/{tid}/supervision", f"/training/{tid}/evaluation",
              f"/training/{tid}/documentation", f"/training/{tid}/scan",
-             f"/training/{tid}/badges", f"/training{held['checkin']}", f"/training/{tid}/letter.pdf",
+             f"/training/{tid}/badges", f"/training{held['checkin']}",
+             f"/training/{tid}/letter.pdf",
              "/training/summary", "/training/trainers", "/training/trainers/1", "/training/verify"]
     menu = {"id": ">Diklat<", "en": ">Trainings<"}[language]  # the menu entry
     for url in pages:
