@@ -26,7 +26,8 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    instance: Path = Field(default=Path("instance"), description="Instance folder")
+    instance: Path = Field(default=Path("instance"), validate_default=True,
+                           description="Instance folder")
     database_url: str = Field(default="", description="SQLAlchemy URL; SQLite in instance/")
     async_mode: Literal["gevent", "eventlet", "threading"] = "gevent"
     message_queue: str = Field(default="", description="Socket.IO message queue, e.g. redis://")

@@ -115,6 +115,7 @@ def test_relative_instance_folder_means_the_working_directory(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     settings = load_settings(environ={"RUANG_INSTANCE": "instance"})
     assert settings.instance == tmp_path / "instance"
+    assert load_settings(environ={}).instance == tmp_path / "instance"  # the default too
 
 
 def test_pages_are_indonesian_by_default_with_a_relative_instance(template_instance, tmp_path,
