@@ -82,6 +82,18 @@ def remaining_s(delivery: DeliveryAttempt, now: datetime | None = None) -> float
     return max(0.0, (delivery.deadline_at - (now or utcnow())).total_seconds())
 
 
+def exam_of(session: Session, attempt_id: int) -> Exam | None:
+    """The exam of an attempt, without loading the attempt's items."""
+    exam_id = session.scalar(select(Attempt.exam_id).where(Attempt.id == attempt_id))
+    return session.get(Exam, exam_id) if exam_id is not None else None
+
+
+def _set_status(session: Session, attempt_ids: list[int], status: str) -> None:
+    if attempt_ids:
+        session.execute(update(Attempt).where(Attempt.id.in_(attempt_ids))
+                        .values(status=status).execution_options(synchronize_session=False))
+
+
 def key_b64(session: Session, exam: Exam, delivery: DeliveryAttempt) -> str:
     raw = paper.paper_key(session, exam.data_key_id, delivery.attempt_id, delivery.paper_key_enc)
     return base64.b64encode(raw).decode()
@@ -91,15 +103,19 @@ def _start_rows(session: Session, deliveries: list[DeliveryAttempt], by: str,
                 now: datetime) -> list[Started]:
     """Start each ``ready`` attempt of ``deliveries``; those another start took are skipped."""
     started: list[Started] = []
-    exams: dict[int, Exam] = {}
+    exam_ids: dict[int, int] = {int(a): int(e) for a, e in session.execute(
+        select(Attempt.id, Attempt.exam_id).where(
+            Attempt.id.in_([d.attempt_id for d in deliveries])))}
+    exams: dict[int, Exam | None] = {}
     for d in deliveries:
-        attempt = session.get(Attempt, d.attempt_id)
-        if attempt is None:
+        exam_id = exam_ids.get(d.attempt_id)
+        if exam_id is None:
             continue
-        exam = exams.get(attempt.exam_id) or session.get(Exam, attempt.exam_id)
+        if exam_id not in exams:
+            exams[exam_id] = session.get(Exam, exam_id)
+        exam = exams[exam_id]
         if exam is None:
             continue
-        exams[exam.id] = exam
         deadline = deadline_for(now, d.duration_s, d.extra_s, exam.closes_at)
         if deadline <= now:
             continue  # the exam has closed: starting would give no time at all
@@ -111,8 +127,8 @@ def _start_rows(session: Session, deliveries: list[DeliveryAttempt], by: str,
         ).rowcount  # type: ignore[attr-defined]
         if not won:
             continue
-        attempt.status = "in_progress"
         started.append(Started(d.attempt_id, key_b64(session, exam, d), deadline))
+    _set_status(session, [s.attempt_id for s in started], "in_progress")
     return started
 
 
@@ -164,7 +180,7 @@ def start_by_token(db: Database, attempt_id: int, secret_hash: str, typed: str,
         d = s.get(DeliveryAttempt, attempt_id)
         assert d is not None
         if d.state == "running":
-            exam = s.get(Exam, s.get(Attempt, attempt_id).exam_id)  # type: ignore[union-attr]
+            exam = exam_of(s, attempt_id)
             assert exam is not None and d.deadline_at is not None
             return Started(attempt_id, key_b64(s, exam, d), d.deadline_at)
         started = _start_rows(s, [d], "token", now)
@@ -184,9 +200,7 @@ def _close(session: Session, d: DeliveryAttempt, by: str, now: datetime) -> bool
     ).rowcount  # type: ignore[attr-defined]
     if not won:
         return False
-    attempt = session.get(Attempt, d.attempt_id)
-    if attempt is not None:
-        attempt.status = "submitted"
+    _set_status(session, [d.attempt_id], "submitted")
     emit_after_commit(session, "submitted", {"by": by, "at": ms(now)}, d.attempt_id)
     return True
 
@@ -273,8 +287,7 @@ def extend(session: Session, attempt_id: int, seconds: int, actor: Any,
         return None
     d.extra_s += seconds
     if d.started_at is not None:
-        attempt = session.get(Attempt, attempt_id)
-        exam = session.get(Exam, attempt.exam_id) if attempt else None
+        exam = exam_of(session, attempt_id)
         d.deadline_at = deadline_for(d.started_at, d.duration_s, d.extra_s,
                                      exam.closes_at if exam else None)
     audit(session, "cbt.attempt.time_changed", actor=actor, object_type="cbt_attempt",

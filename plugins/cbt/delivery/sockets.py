@@ -33,7 +33,6 @@ from plugins.cbt.delivery import answers, attempts, integrity, texts
 from plugins.cbt.delivery.attempts import DeliveryError, login_hash, same_login
 from plugins.cbt.delivery.models import DeliveryAttempt
 from plugins.cbt.delivery.push import NAMESPACE, attempt_room, ms
-from plugins.cbt.models import Attempt, Exam
 
 __all__ = ["NAMESPACE", "PROTOCOL", "handlers"]
 
@@ -236,8 +235,7 @@ def on_hello(data: Any) -> dict[str, Any]:
         out: dict[str, Any] = {"ok": True, "v": PROTOCOL, "state": d.state,
                                "now": ms(utcnow()), "deadline": ms(d.deadline_at)}
         if d.state == "running":
-            attempt = s.get(Attempt, d.attempt_id)
-            exam = s.get(Exam, attempt.exam_id) if attempt else None
+            exam = attempts.exam_of(s, d.attempt_id)
             if exam is not None:
                 out["key"] = attempts.key_b64(s, exam, d)
         current = attempts.current_answers(s, conn.attempt_id)

@@ -538,8 +538,8 @@
     clock.textContent = text;
     clock.dataset.low = total <= 300 ? "1" : "0";
     if (left <= 0 && !S.timeUp && root.dataset.screen === "paper") {
+      flushText();  // what was typed until the last moment is sent (the server allows 2 s)
       S.timeUp = true;
-      flushText();
       lockInputs(true);
       notice(T.time_up);
     }

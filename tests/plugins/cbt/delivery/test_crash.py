@@ -34,8 +34,9 @@ def wait_for(predicate: Any, timeout: float = 30.0) -> None:
     raise AssertionError("timed out waiting")
 
 
-def test_acknowledged_answers_and_the_deadline_survive_sigkill(live_server, db):
-    server = live_server()
+@pytest.mark.parametrize("async_mode", ["gevent", "eventlet"])
+def test_acknowledged_answers_and_the_deadline_survive_sigkill(live_server, db, async_mode):
+    server = live_server(async_mode=async_mode)
     room = exam_room(db, 3, duration_min=45)
     kiosks: list[PyKiosk] = []
     for number in room.numbers:
