@@ -57,7 +57,8 @@ def test_unit_is_hardened_and_may_write_the_instance_folder():
     writable = [Path(p) for value in unit["ReadWritePaths"] for p in value.split()]
     instance = Path(sourced(ENV_EXAMPLE)["RUANG_INSTANCE"])
     assert any(instance.is_relative_to(p) for p in writable), (instance, writable)
-    assert unit["EnvironmentFile"] == ["/etc/ruang/ruang.env"]
+    # The shared settings, then the node's own (optional) file, which overrides them.
+    assert unit["EnvironmentFile"] == ["/etc/ruang/ruang.env", "-/etc/ruang/ruang-%i.env"]
 
     # ExecStart uses only options `ruang serve` has.
     argv = shlex.split(unit["ExecStart"][0])
