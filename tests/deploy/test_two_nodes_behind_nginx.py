@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import subprocess
 import threading
 import time
 import uuid
@@ -153,7 +154,8 @@ def side_by_side(*jobs: Callable[[], object]) -> None:
         raise errors[0]
 
 
-def test_two_nodes_behind_nginx(tmp_path, postgres_db, redis_url, live_server, nginx_proxy):
+def test_two_nodes_behind_nginx(tmp_path, postgres_server, postgres_db, redis_url, live_server,
+                                nginx_proxy):
     instance = tmp_path / "instance"
     db_env = {"RUANG_DATABASE_URL": postgres_db}
     run_ruang("db", "upgrade", instance=instance, env=db_env)
@@ -291,6 +293,27 @@ def test_two_nodes_behind_nginx(tmp_path, postgres_db, redis_url, live_server, n
              if "transport=websocket" in line]
     assert lines and all(f"node={node_b} " in line for line in lines), lines
     assert a.running and b.running
+
+    # -- the backup of docs/deploy.md, taken while both nodes run, restores intact ---------
+    dump = tmp_path / "ruang.dump"
+    with dump.open("wb") as out:
+        subprocess.run([str(postgres_server.bindir / "pg_dump"), "--format=custom",
+                        psql_url(postgres_db)], stdout=out, check=True, timeout=60)
+    restored = postgres_server.create_database()
+    with dump.open("rb") as dumped:
+        subprocess.run([str(postgres_server.bindir / "pg_restore"), "--no-owner",
+                        "--role=ruang", f"--dbname={psql_url(restored)}"],
+                       stdin=dumped, check=True, timeout=60)
+    run_ruang("db", "upgrade", instance=instance, env={"RUANG_DATABASE_URL": restored})
+    verified = run_ruang("audit", "verify", instance=instance,
+                         env={"RUANG_DATABASE_URL": restored}).stdout
+    m = re.search(r"intact: (\d+) entries, head ([0-9a-f]{64})", verified)
+    assert m, verified
+    with psycopg.connect(psql_url(postgres_db)) as conn:
+        live = conn.execute("SELECT hash FROM audit_log ORDER BY id OFFSET %s LIMIT 1",
+                            (int(m.group(1)) - 1,)).fetchone()
+    assert live is not None and live[0] == m.group(2)  # the live chain, as it was then
+    postgres_server.drop_database(restored)
 
 
 @pytest.mark.xfail(strict=True, reason=(
