@@ -13,9 +13,11 @@ This is the hot path (a full campus sends a change every few seconds), so it doe
 
 Group commit (:class:`GroupCommit`): changes that arrive while a transaction is being
 written wait for it to finish and are then written together, in one transaction, by
-whichever of them gets there first. Under load one commit (and one trip through the
-write lock SQLite needs) serves many kiosks; when the server is idle a change is written
-at once, alone. On SQLite, with WAL and ``synchronous=NORMAL``, a committed transaction is
+whichever of them gets there first; the first of them yields once before it writes, so
+that the handlers of changes that have already arrived queue theirs too (on green threads
+a write never yields by itself). Under load one commit (and one trip through the write
+lock SQLite needs) serves many kiosks; when the server is idle a change is written at
+once, alone. On SQLite, with WAL and ``synchronous=NORMAL``, a committed transaction is
 in the WAL file when the acknowledgement leaves: it survives the server process being
 killed (not, without ``synchronous=FULL``, a power cut of the server itself).
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -157,6 +160,12 @@ class GroupCommit:
             while not p.done:
                 if not self._busy:
                     self._busy = True
+                    self._cv.release()
+                    # Under gevent or eventlet a write never yields, so without this the
+                    # handlers of changes that have already arrived would each find the
+                    # writer idle and commit alone. One yield lets them queue first.
+                    time.sleep(0)
+                    self._cv.acquire()
                     batch, self._queue = self._queue, []
                     self._cv.release()
                     try:
