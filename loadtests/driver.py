@@ -40,6 +40,7 @@ import gevent  # noqa: E402
 import psutil  # noqa: E402
 import requests  # noqa: E402
 from gevent.event import Event  # noqa: E402
+from gevent.lock import BoundedSemaphore  # noqa: E402
 from locust import User, constant, events, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
@@ -51,6 +52,7 @@ from loadtests.server import pin_to  # noqa: E402
 log = logging.getLogger("loadtests")
 CSRF_RE = re.compile(r'name="csrf[-_]token"\s+(?:content|value)="([^"]+)"')
 PROCTOR_POLL_S = 5.0  # what the exam room page does (room.js)
+SIGN_IN_CONCURRENCY = 16
 
 
 def say(message: str) -> None:
@@ -83,6 +85,9 @@ class Controller:
         self.t_begin = time.perf_counter()
         self.drained = 0
         self._unclaimed: deque[int] | None = None
+        # Candidates queue at the door rather than all pressing "sign in" at once: at most
+        # this many sign-ins are on their way (each costs the server an argon2 hash).
+        self.signing_in = BoundedSemaphore(SIGN_IN_CONCURRENCY)
 
     # -- bookkeeping -----------------------------------------------------------------------
 
@@ -236,9 +241,12 @@ class Controller:
     def _ramp(self, runner: Any, kiosks: int) -> None:
         users = kiosks + self.wanted_proctors
         runner.start(users, spawn_rate=self.profile.spawn_rate)
-        self.wait_ready(kiosks, timeout=kiosks / self.profile.spawn_rate * 3 + 60)
+        before, t0 = len(self.kiosks), time.perf_counter()
+        self.wait_ready(kiosks, timeout=kiosks / self.profile.spawn_rate * 4 + 120)
+        rate = (len(self.kiosks) - before) / max(time.perf_counter() - t0, 1e-6)
+        self.result.setdefault("sign_in_per_s", []).append(round(rate, 2))
         say(f"  {len(self.kiosks)} kiosks ready, {self.failed_kiosks} failed, "
-            f"{len(self.proctors)} proctors")
+            f"{len(self.proctors)} proctors ({rate:.1f} sign-ins/s)")
 
     def _run_profile(self, runner: Any) -> None:
         p = self.profile
@@ -409,7 +417,9 @@ class KioskUser(User):
             return
         k = Kiosk(info, ctl.url, ctl.rec, heartbeat_s=ctl.profile.heartbeat_s,
                   rng=random.Random(info["kiosk_id"]))
-        if k.sign_in() and k.connect(tries=5):
+        with ctl.signing_in:
+            signed = k.sign_in()
+        if signed and k.connect(tries=5):
             self.kiosk = k
             ctl.ready(k)
         else:
@@ -494,6 +504,12 @@ def _results(ctl: Controller, env: Environment) -> dict[str, Any]:
     kiosks = ctl.kiosks
     res = ctl.result
     steady_answers = [ms for a, b in ctl.steady for ms in ctl.rec.window("answer", a, b)]
+    # Wall-clock times of the steady-state acknowledgements, so the caller can line them up
+    # with the server's CPU samples (was the server starved of CPU by other processes?).
+    to_wall = time.time() - time.perf_counter()
+    steady_samples = [[round(smp.at + to_wall, 3), round(smp.ms, 2)]
+                      for a, b in ctl.steady for smp in ctl.rec.samples.get("answer", [])
+                      if a <= smp.at <= b and smp.ok]
     attempts = [{"attempt": k.attempt, "kiosk": k.info["kiosk_id"],
                  "sent": {str(s): list(v) for s, v in k.sent.items()},
                  "acked": sorted(k.acked)} for k in kiosks]
@@ -513,6 +529,7 @@ def _results(ctl: Controller, env: Environment) -> dict[str, Any]:
         "submitted": sum(1 for k in kiosks if k.submitted),
         "disconnects": sum(k.disconnects for k in kiosks),
         "ack_ms": percentiles(steady_answers),
+        "steady_acks": steady_samples,
         "ack_ms_all": percentiles(ctl.rec.window("answer")),
         "rtt_ms": ctl.rec.table(),
         "errors": ctl.rec.error_count,

@@ -97,6 +97,7 @@ def build(profile: Profile, async_mode: str, driver: dict[str, Any], db: dict[st
         "stored_unacked": db.get("stored_unacked", 0),
         "answer_transactions": db.get("answer_transactions", {}),
         "ack_ms": driver.get("ack_ms", {}),
+        "ack_ms_uncontended": driver.get("ack_ms_uncontended", {}),
         "start_fanout_ms": start.get("fanout_ms"),
         "storm_recovery_s": storm.get("recovery_s"),
         "server_cpu_s": server.get("cpu_s"),
@@ -110,6 +111,7 @@ def build(profile: Profile, async_mode: str, driver: dict[str, Any], db: dict[st
         "answer_to_baseline_cpu": _ratio(
             (sat.get("baseline") or {}).get("server_cpu_ms_per_call_net"),
             (sat.get("answers") or {}).get("server_cpu_ms_per_call_net")),
+        "sign_in_per_s": driver.get("sign_in_per_s", []),
         "submitted": driver.get("submitted", 0),
         "attempts_submitted_db": db.get("attempts_submitted_db", 0),
         "dup_acks": driver.get("dup_acks", 0),
@@ -218,6 +220,12 @@ def summary(reports: list[dict[str, Any]]) -> str:
     row("ack p50 / p95 / p99 / max, ms (steady)",
         lambda r: " / ".join(_fmt(r["ack_ms"].get(k)) for k in ("p50", "p95", "p99", "max"))
         if r["ack_ms"] else None)
+    row("ack p50 / p95 / p99, ms, in seconds the server was not starved of CPU (share)",
+        lambda r: " / ".join(_fmt(r["ack_ms_uncontended"].get(k)) for k in ("p50", "p95", "p99"))
+        + f" ({r['ack_ms_uncontended'].get('share_of_steady', 0):.0%})"
+        if r.get("ack_ms_uncontended", {}).get("count") else None)
+    row("sign-in wave: kiosks ready per second (sign-in, paper, socket)",
+        lambda r: ", ".join(str(x) for x in r.get("sign_in_per_s") or []) or None)
     row("start fan-out, ms (last kiosk shows question 1)", lambda r: r["start_fanout_ms"])
     row("storm recovery, s (last kiosk back in sync)", lambda r: r["storm_recovery_s"])
     row("answer path at saturation, acks/s", lambda r: r["answer_ack_per_s"])
