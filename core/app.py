@@ -51,14 +51,6 @@ def create_app(
         BABEL_DEFAULT_TIMEZONE=settings.timezone,
     )
 
-    if settings.trusted_proxies:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        # Throttling and the audit log need the client's address, not the proxy's.
-        n = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
-
     db = Database(settings.sqlalchemy_url)
     db.init_app(app)
     host = PluginHost(db, refresh_s=settings.plugin_refresh_s)
@@ -74,6 +66,14 @@ def create_app(
         ping_timeout=20,
     )
     app.extensions["ruang"] = Ruang(settings=settings, db=db, plugins=host, socketio=socketio)
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Throttling and the audit log need the client's address, not the proxy's. Wrapped
+        # after Socket.IO's middleware, so that /socket.io/ requests pass through it too.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
     csrf = CSRFProtect(app)
     app.extensions["ruang.csrf"] = csrf

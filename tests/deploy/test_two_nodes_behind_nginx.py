@@ -316,9 +316,6 @@ def test_two_nodes_behind_nginx(tmp_path, postgres_server, postgres_db, redis_ur
     postgres_server.drop_database(restored)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core/app.py applies ProxyFix to app.wsgi_app before socketio.init_app wraps it, so "
-    "Socket.IO requests bypass ProxyFix and handlers see the proxy's address"))
 def test_socket_handlers_see_the_address_nginx_forwards(instance, live_server, nginx_proxy):
     """A kiosk's address, as Socket.IO handlers see it, is the PC's and not nginx's.
 
