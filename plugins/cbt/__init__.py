@@ -114,3 +114,17 @@ def ruang_blueprints_reports() -> Sequence[Any]:
     from plugins.cbt.reports.views import bp as reports_bp
 
     return [reports_bp]
+
+
+@hookimpl
+def ruang_assessments(session: Any, query: str) -> Sequence[Any]:
+    from plugins.cbt.assessments import offered
+
+    return offered(session, query)
+
+
+@hookimpl
+def ruang_assessment_scores(session: Any, ref: str) -> Sequence[Any] | None:
+    from plugins.cbt.assessments import scores
+
+    return scores(session, ref)
