@@ -150,10 +150,19 @@ def _bad(conn: Conn | None, event: str, code: str, **extra: Any) -> dict[str, An
         integrity.record(ruang().db, conn.attempt_id, "bad_message", kiosk_id=conn.kiosk_id,
                          detail=f"{event}: {code}")
         if conn.bad > MAX_BAD:
-            from flask_socketio import disconnect
-
-            disconnect()
+            _cut_off()
     return answer
+
+
+def _cut_off() -> None:
+    """Close the whole connection, not just the namespace: what the kiosk still has in
+    flight is then dropped by the network instead of being parsed message by message."""
+    server = ruang().socketio.server
+    sid = _sid()
+    eio_sid = server.manager.eio_sid_from_sid(sid, NAMESPACE)
+    server.disconnect(sid, namespace=NAMESPACE)
+    if eio_sid is not None:
+        server.eio.disconnect(eio_sid)
 
 
 def _parse(model: type[BaseModel], data: Any, conn: Conn | None, event: str) -> Any:
