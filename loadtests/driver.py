@@ -130,11 +130,11 @@ class Controller:
 
     def wait_ready(self, count: int, timeout: float) -> None:
         deadline = time.perf_counter() + timeout
-        last = -1
+        shown = time.perf_counter()
         while len(self.kiosks) + self.failed_kiosks < count and time.perf_counter() < deadline:
-            if len(self.kiosks) != last and len(self.kiosks) % 100 == 0:
+            if time.perf_counter() - shown >= 15:
                 say(f"  {len(self.kiosks)} kiosks signed in and waiting")
-                last = len(self.kiosks)
+                shown = time.perf_counter()
             gevent.sleep(0.25)
         while len(self.proctors) < self.wanted_proctors and time.perf_counter() < deadline:
             gevent.sleep(0.25)
