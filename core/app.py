@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, abort, g, has_request_context, jsonify, render_template, request
-from flask_babel import Babel
+from flask_babel import Babel, Domain
 from flask_login import LoginManager, current_user
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -78,7 +79,7 @@ def create_app(
     csrf = CSRFProtect(app)
     app.extensions["ruang.csrf"] = csrf
     _init_login(app, db)
-    _init_babel(app, settings, host)
+    babel_domains = _init_babel(app, settings, host)
 
     blueprint_owner: dict[str, str] = {}
     for plugin_name, bp in host.collect_by_plugin("ruang_blueprints", enabled_only=False):
@@ -92,6 +93,7 @@ def create_app(
         owner = blueprint_owner.get(request.blueprint or "")
         if owner is not None and not host.is_enabled(owner):
             abort(404)
+        babel_domains(owner).as_default()
 
     @app.after_request
     def _security_headers(response: Any) -> Any:
@@ -122,12 +124,19 @@ def _init_login(app: Flask, db: Database) -> None:
         return user if user is not None and user.active else None
 
 
-def _init_babel(app: Flask, settings: Settings, host: PluginHost) -> None:
+def _init_babel(app: Flask, settings: Settings, host: PluginHost) -> Callable[[str | None], Domain]:
+    """Set up Flask-Babel; returns the catalogue set to use for a page of a given plugin.
+
+    Every plugin's catalogue is merged into one, so two plugins may translate the same
+    English text differently ("Title": "Judul" here, "Nama pelatihan" there). A page of a
+    plugin is rendered with that plugin's catalogue merged last, so its own words win.
+    """
     from core.web.i18n import compiled_translation_dirs
 
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
-        compiled_translation_dirs(settings, host)
-    )
+    dirs = compiled_translation_dirs(settings, host)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(dirs)
+    by_plugin = {Path(d).name: d for d in dirs}
+    domains: dict[str | None, Domain] = {}
 
     def select_locale() -> str:
         if not has_request_context():
@@ -143,6 +152,18 @@ def _init_babel(app: Flask, settings: Settings, host: PluginHost) -> None:
         return settings.default_locale
 
     Babel(app, locale_selector=select_locale)
+
+    def domain_for(owner: str | None) -> Domain:
+        found = domains.get(owner)
+        if found is None:
+            # Merged last wins: the page's own plugin, before it the core's shell.
+            last = [name for name in ("core", owner) if name in by_plugin]
+            ordered = [d for name, d in by_plugin.items() if name not in last]
+            found = Domain(translation_directories=[*ordered, *(by_plugin[n] for n in last)])
+            domains[owner] = found
+        return found
+
+    return domain_for
 
 
 def _init_errors(app: Flask) -> None:

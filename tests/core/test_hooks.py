@@ -22,6 +22,9 @@ msgstr ""
 
 msgid "Sample page"
 msgstr "Halaman contoh"
+
+msgid "Dashboard"
+msgstr "Beranda contoh"
 '''
 
 
@@ -131,6 +134,10 @@ def test_hook_ruang_cli_commands(sample, instance, monkeypatch):
 def test_hook_ruang_translations(sample_app):
     staff = _as(sample_app, "yansi")
     assert "Halaman contoh" in staff.get("/sample/").get_data(as_text=True)
+    # Two catalogues translate "Dashboard": each plugin's pages use its own words.
+    assert "[Beranda contoh]" in staff.get("/sample/").get_data(as_text=True)
+    assert "Beranda contoh" not in staff.get("/").get_data(as_text=True)
+    assert "Dasbor" in staff.get("/").get_data(as_text=True)
     staff.post("/lang/en", {"next": "/sample/"})
     assert "Sample page" in staff.get("/sample/").get_data(as_text=True)
 
