@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +196,8 @@ def run_one(profile: Profile, async_mode: str, template: Path, out: Path, *,
            "--out", str(driver_out)]
     if driver_cpu is not None:
         cmd += ["--cpu", str(driver_cpu)]
+    if not profile.storm_silent:
+        cmd += ["--storm-fin"]
     exit_error = ""
     client: list[Sampler] = []
     try:
@@ -260,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
                              "other on copies of the same seeded instance, side by side")
     parser.add_argument("--lab-seats", type=int, default=None,
                         help="seats per lab (default: the profile's, 40)")
+    parser.add_argument("--storm-fin", action="store_true",
+                        help="in the storm, close the kiosks' connections with a FIN (the "
+                             "server sees them go at once) instead of silently")
     parser.add_argument("--no-pin", action="store_true",
                         help="do not pin the server and the load generator to separate CPUs")
     parser.add_argument("--py-spy", metavar="PATH", default=None,
@@ -276,9 +282,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--kiosks must be at least 1")
         profile = profile.with_kiosks(args.kiosks)
     if args.lab_seats:
-        from dataclasses import replace
-
         profile = replace(profile, lab_seats=args.lab_seats)
+    if args.storm_fin:
+        profile = replace(profile, storm_silent=False)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     command = "python -m loadtests " + shlex.join(sys.argv[1:] if argv is None else argv)

@@ -32,7 +32,7 @@ import re  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections import deque  # noqa: E402
-from dataclasses import asdict  # noqa: E402
+from dataclasses import asdict, replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -53,6 +53,7 @@ log = logging.getLogger("loadtests")
 CSRF_RE = re.compile(r'name="csrf[-_]token"\s+(?:content|value)="([^"]+)"')
 PROCTOR_POLL_S = 5.0  # what the exam room page does (room.js)
 SIGN_IN_CONCURRENCY = 16
+FINISH_SPREAD_PER_KIOSK_S = 0.01
 
 
 def say(message: str) -> None:
@@ -322,7 +323,8 @@ class Controller:
         self.finished.set()
         for k in self.kiosks:
             k.wake.set()
-        deadline = time.perf_counter() + p.drain_s + 30
+        deadline = (time.perf_counter() + p.drain_s + 60
+                    + len(self.kiosks) * FINISH_SPREAD_PER_KIOSK_S)
         while self.drained < len(self.kiosks) and time.perf_counter() < deadline:
             gevent.sleep(0.1)
         left = len(self.kiosks) - self.drained
@@ -368,6 +370,9 @@ def kiosk_life(k: Kiosk, ctl: Controller) -> None:
         ctl.rec.error(f"kiosk {k.info['kiosk_id']}: {len(k.pending)} answers never "
                       "acknowledged")
     if k.online.is_set() and k.got_key.is_set():
+        # Candidates finish over a while, not in the same second: the end of the exam is
+        # spread over FINISH_SPREAD_PER_KIOSK_S per kiosk (20 s for 2,000).
+        gevent.sleep(k.rng.uniform(0, len(ctl.kiosks) * FINISH_SPREAD_PER_KIOSK_S))
         k.check_state()
         k.submit()
     k.close()
@@ -534,6 +539,7 @@ def _results(ctl: Controller, env: Environment) -> dict[str, Any]:
         "rtt_ms": ctl.rec.table(),
         "errors": ctl.rec.error_count,
         "error_samples": ctl.rec.errors,
+        "error_kinds": dict(ctl.rec.error_kinds.most_common(30)),
         "phases": [{k: v for k, v in ph.items() if k not in ("start_p", "end_p", "cpu0")}
                    for ph in ctl.phases],
         "steady_windows_s": [round(b - a, 1) for a, b in ctl.steady],
@@ -565,6 +571,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kiosks", type=int, default=None)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--cpu", type=int, default=None)
+    parser.add_argument("--storm-fin", action="store_true")
     args = parser.parse_args(argv)
     if not args.url.startswith(("http://127.0.0.1:", "http://localhost:")):
         parser.error("the load test sends traffic to loopback only")
@@ -575,6 +582,8 @@ def main(argv: list[str] | None = None) -> int:
     profile = PROFILES[args.profile]
     if args.kiosks:
         profile = profile.with_kiosks(args.kiosks)
+    if args.storm_fin:
+        profile = replace(profile, storm_silent=False)
     seed = json.loads(args.seed.read_text())
     if len(seed["kiosks"]) < profile.seeded_kiosks:
         parser.error(f"the seed has {len(seed['kiosks'])} kiosks, the profile needs "

@@ -47,6 +47,7 @@ NAMESPACE = "/exam"
 PROTOCOL = 1
 BASELINE_EVENT = "loadtest_ack"
 CALL_TIMEOUT_S = 10.0  # protocol 8: no acknowledgement within 10 s -> send again
+FINAL_TIMEOUT_S = 30.0  # the closing check and the submission wait longer: they are sent once
 OUTBOX_INFLIGHT = 8  # protocol 8: at most 8 changes awaiting acknowledgement at a time
 HTTP_TIMEOUT_S = 60.0
 CSRF_RE = re.compile(r'name="csrf[-_]token"\s+(?:content|value)="([^"]+)"')
@@ -436,7 +437,7 @@ class Kiosk:
     def check_state(self) -> None:
         """Compare the server's view (``hello``) with the answers this kiosk had acknowledged."""
         try:
-            ack = self.call("hello", {"v": PROTOCOL}, name="hello_final")
+            ack = self.call("hello", {"v": PROTOCOL}, name="hello_final", timeout=FINAL_TIMEOUT_S)
         except Dropped:
             return
         mine: dict[int, tuple[Any, bool, int]] = {}
@@ -451,7 +452,7 @@ class Kiosk:
 
     def submit(self) -> None:
         try:
-            ack = self.call("submit", {"s": self.seq})
+            ack = self.call("submit", {"s": self.seq}, timeout=FINAL_TIMEOUT_S)
         except Dropped:
             self.rec.error(f"kiosk {self.info['kiosk_id']}: submit dropped")
             return

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +45,7 @@ class Recorder:
     samples: dict[str, list[Sample]] = field(default_factory=lambda: defaultdict(list))
     errors: list[str] = field(default_factory=list)
     error_count: int = 0
+    error_kinds: Counter[str] = field(default_factory=Counter)
 
     def record(self, name: str, started: float, ok: bool = True, *, size: int = 0,
                error: str | None = None, kind: str = "socketio",
@@ -65,6 +66,9 @@ class Recorder:
 
     def error(self, message: str) -> None:
         self.error_count += 1
+        # "kiosk 12: ..." and "answer: timeout" alike, counted by what went wrong.
+        kind = message.split(": ", 1)[1] if message.startswith("kiosk ") else message
+        self.error_kinds[kind[:120]] += 1
         if len(self.errors) < 50:
             self.errors.append(message)
 

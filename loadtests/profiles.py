@@ -46,7 +46,7 @@ class Profile:
 
     def with_kiosks(self, kiosks: int) -> Profile:
         """The same profile with another kiosk count (the smoke test uses 20)."""
-        steps = tuple(s for s in self.ceiling_steps if s <= kiosks) or (kiosks,)
+        steps = (*(s for s in self.ceiling_steps if s < kiosks), kiosks)
         return replace(self, kiosks=kiosks,
                        saturation_kiosks=min(self.saturation_kiosks, kiosks),
                        ceiling_steps=steps if self.ceiling_steps else ())
@@ -73,9 +73,10 @@ PROFILES: dict[str, Profile] = {p.name: p for p in [
     Profile("start", 2000, "every kiosk waiting, one start: the key fan-out",
             spawn_rate=8, steady_s=10, saturation_kiosks=0, saturation_s=0,
             time_limit_s=900),
-    Profile("ceiling", 500, "kiosks added in steps until a target breaks",
+    Profile("ceiling", 4000, "kiosks added in steps (up to --kiosks) until a target breaks",
             spawn_rate=8, steady_s=0, saturation_kiosks=0, saturation_s=0,
-            ceiling_steps=(500, 1000, 1500, 2000, 2500, 3000, 4000), ceiling_step_s=45,
+            ceiling_steps=(100, 200, 300, 400, 500, 750, 1000, 1500, 2000, 3000, 4000),
+            ceiling_step_s=45,
             time_limit_s=2400),
 ]}
 

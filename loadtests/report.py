@@ -128,6 +128,7 @@ def build(profile: Profile, async_mode: str, driver: dict[str, Any], db: dict[st
         "server": server,
         "phases": driver.get("phases", []),
         "error_samples": driver.get("error_samples", []),
+        "error_kinds": driver.get("error_kinds", {}),
         "load_generator": {"processes": 1, "runner": "locust LocalRunner",
                            "cpu_s": driver.get("driver_cpu_s"),
                            "wall_s": driver.get("driver_wall_s"),
@@ -294,7 +295,11 @@ def summary(reports: list[dict[str, Any]]) -> str:
                 lines.append(f"- {step['kiosks']} kiosks: ack p99 {step['ack_ms']['p99']} ms, "
                              f"{step['errors']} errors, "
                              f"{'met' if step['met_targets'] else 'broken'}")
-        if r["error_samples"]:
+        if r.get("error_kinds"):
+            lines.append("")
+            lines.append(f"Errors ({r['errors']}), by kind:")
+            lines.extend(f"- {n} x `{e}`" for e, n in list(r["error_kinds"].items())[:12])
+        elif r["error_samples"]:
             lines.append("")
             lines.append(f"Errors ({r['errors']}), first ones:")
             lines.extend(f"- `{e}`" for e in r["error_samples"][:10])
