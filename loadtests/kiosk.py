@@ -201,10 +201,18 @@ class Kiosk:
         self.sio = sio
         return True
 
-    def hello(self) -> bool:
-        try:
-            ack = self.call("hello", {"v": PROTOCOL})
-        except Dropped:
+    def hello(self, tries: int = 3) -> bool:
+        """``hello`` on the open connection; a slow server is asked again on the same
+        connection (a new connection would only add to its work)."""
+        ack: dict[str, Any] = {}
+        for _ in range(tries):
+            try:
+                ack = self.call("hello", {"v": PROTOCOL})
+                break
+            except Dropped:
+                if self.sio is None or not self.sio.connected:
+                    return False
+        else:
             return False
         if not ack.get("ok"):
             self.rec.error(f"hello refused: {ack.get('error')}")

@@ -91,6 +91,7 @@ def build(profile: Profile, async_mode: str, driver: dict[str, Any], db: dict[st
         "answers_sent": driver.get("answers_sent", 0),
         "answers_acked": driver.get("answers_acked", 0),
         "answers_stored": db.get("answers_stored", 0),
+        "answers_unacked": driver.get("answers_unacked", 0),
         "duplicates": db.get("duplicates", 0),
         "lost": db.get("lost", 0),
         "mismatched": db.get("mismatched", 0),
@@ -214,6 +215,8 @@ def summary(reports: list[dict[str, Any]]) -> str:
     row("answers sent", lambda r: r["answers_sent"])
     row("answers acknowledged", lambda r: r["answers_acked"])
     row("answers stored (database)", lambda r: r["answers_stored"])
+    row("answers still in kiosk outboxes at the end (never acknowledged)",
+        lambda r: r.get("answers_unacked"))
     row("duplicates / lost / mismatched",
         lambda r: f"{r['duplicates']} / {r['lost']} / {r['mismatched']}")
     row("re-sent changes (acknowledged as duplicates)",
