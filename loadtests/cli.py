@@ -287,7 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--blocking-ms", type=float, default=0.0, metavar="MS",
                         help="gevent only: report (in server.log and the summary) every time "
                              "the server's event loop was blocked longer than MS, with the "
-                             "code that blocked it (gevent's monitor thread; costs a little)")
+                             "code that blocked it (gevent's monitor thread). Each report "
+                             "lists every greenlet: use it up to a few hundred kiosks")
     parser.add_argument("--strict", action="store_true",
                         help="exit 2 when a measured target is missed")
     args = parser.parse_args(argv)
