@@ -11,12 +11,21 @@ throughputs says how much of the stack's capacity the answer path leaves unused.
 
 The namespace is the exam protocol's, ``/exam``, unless ``RUANG_LOADTEST_NAMESPACE`` names
 another.
+
+With ``RUANG_LOADTEST_STALL_MS`` set (``python -m loadtests --stall-ms``), ``ruang serve``
+also watches its own event loop: a green thread ticks every 5 ms, and a real OS thread
+notes each time the ticks stop for longer than that many milliseconds, with the stack of
+the code that was running then, as one ``LOOP-STALL`` line on stderr. While the loop is
+stalled no kiosk is answered, so these lines say what the latency tail is made of.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +59,82 @@ class BaselinePlugin:
     def _ack(self, payload: AckIn) -> dict[str, Any]:
         return {"ok": True, "seq": payload.seq}
 
+    @hookimpl
+    def ruang_app_created(self, app: Any) -> None:
+        threshold_ms = float(os.environ.get("RUANG_LOADTEST_STALL_MS") or 0)
+        serving = len(sys.argv) > 1 and sys.argv[1] == "serve"
+        if threshold_ms > 0 and serving:
+            StallWatch(app.extensions["ruang"].socketio, threshold_ms / 1000.0).start()
+
 
 plugin = BaselinePlugin()
+
+
+def _original_thread(name: str) -> Callable[..., Any]:
+    """``_thread.<name>`` as it was before gevent or eventlet patched it (OS threads)."""
+    mode = os.environ.get("RUANG_ASYNC_MODE", "gevent")
+    if mode == "gevent":
+        from gevent import monkey
+
+        return monkey.get_original("_thread", name)
+    if mode == "eventlet":
+        from eventlet import patcher
+
+        return getattr(patcher.original("_thread"), name)
+    import _thread
+
+    return getattr(_thread, name)
+
+
+class StallWatch:
+    """Notes every stall of the event loop longer than ``threshold`` seconds (see above)."""
+
+    TICK_S = 0.005
+
+    def __init__(self, socketio: Any, threshold: float) -> None:
+        self.socketio = socketio
+        self.threshold = threshold
+        self.last_tick = time.monotonic()
+        self.loop_thread = 0
+        self.running = False
+
+    def start(self) -> None:
+        self.loop_thread = _original_thread("get_ident")()
+        self.socketio.start_background_task(self._tick)
+        _original_thread("start_new_thread")(self._watch, ())
+
+    def _tick(self) -> None:
+        self.running = True  # the server's loop runs: stalls count from now on
+        while True:
+            self.last_tick = time.monotonic()
+            self.socketio.sleep(self.TICK_S)
+
+    def _watch(self) -> None:
+        root = str(Path(__file__).resolve().parent.parent)
+        stalled_since = 0.0
+        stack = ""
+        while True:
+            time.sleep(self.threshold / 4)
+            now = time.monotonic()
+            behind = now - self.last_tick
+            if not self.running:
+                continue
+            if behind > self.threshold and not stalled_since:
+                stalled_since = self.last_tick
+                frame = sys._current_frames().get(self.loop_thread)
+                frames = traceback.extract_stack(frame) if frame is not None else []
+                ours = [f"{f.filename[len(root):].lstrip('/')}:{f.lineno} {f.name}"
+                        for f in frames if f.filename.startswith(root)
+                        and "/.venv/" not in f.filename]
+                inner = f"{Path(frames[-1].filename).name}:{frames[-1].lineno} " \
+                        f"{frames[-1].name}" if frames else "?"
+                stack = " < ".join(reversed(ours)) or "(outside Ruang's code)"
+                stack = f"{inner} | {stack}"
+            elif behind <= self.threshold and stalled_since:
+                ms = (self.last_tick - stalled_since) * 1000
+                sys.stderr.write(f"LOOP-STALL {ms:.0f} ms | {stack}\n")
+                sys.stderr.flush()
+                stalled_since = 0.0
 
 
 def install(site: Path) -> Path:

@@ -176,7 +176,7 @@ def _uncontended(sampler: Sampler, acks: list[list[float]], window_s: float = 1.
 
 def run_one(profile: Profile, async_mode: str, template: Path, out: Path, *,
             pin: bool, command: str, py_spy: str | None = None,
-            py_spy_phases: set[str] | None = None, blocking_ms: float = 0.0) -> dict[str, Any]:
+            py_spy_phases: set[str] | None = None, stall_ms: float = 0.0) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"ruang-lt-{async_mode}-"))
     instance = work / "instance"
@@ -186,7 +186,7 @@ def run_one(profile: Profile, async_mode: str, template: Path, out: Path, *,
             (instance / secret).chmod(0o600)
     server_cpu, driver_cpu = _cpus(pin)
     server = Server(instance, async_mode, out / "server.log", work / "site", cpu=server_cpu,
-                    blocking_ms=blocking_ms)
+                    stall_ms=stall_ms)
     _say(f"{async_mode}: starting ruang serve (instance {instance})")
     server.start()
     assert server.proc is not None
@@ -238,12 +238,11 @@ def run_one(profile: Profile, async_mode: str, template: Path, out: Path, *,
             # nothing reliable about one acknowledgement: leave it out.
             sat["server_cpu_ms_per_call_net"] = (round(net * 1000 / sat["calls"], 3)
                                                  if background < 0.5 and net > 0 else None)
-    if blocking_ms > 0 and async_mode == "gevent":
+    blocked = None
+    if stall_ms > 0:
         log_text = (out / "server.log").read_text(errors="replace")
-        blocked: dict[str, Any] | None = reporting.blocking_reports(log_text, str(REPO_ROOT))
-        blocked = dict(blocked or {}, threshold_ms=blocking_ms)
-    else:
-        blocked = None
+        this_run = log_text.rsplit("\n$ ", 1)[-1]  # the log is appended to: this server's part
+        blocked = dict(reporting.stall_reports(this_run), threshold_ms=stall_ms)
     server_fig = {"cpu_s": sampler.cpu_s, "peak_rss_mb": sampler.peak_rss_mb,
                   "loop_blocked": blocked,
                   "cpu_wait_s": sampler.wait_s,
@@ -284,11 +283,9 @@ def main(argv: list[str] | None = None) -> int:
                              "of --py-spy-phases (flame graphs and collapsed stacks in OUT)")
     parser.add_argument("--py-spy-phases", default="start,steady,saturation_answers,"
                         "saturation_baseline,storm", help="comma-separated phases, or 'all'")
-    parser.add_argument("--blocking-ms", type=float, default=0.0, metavar="MS",
-                        help="gevent only: report (in server.log and the summary) every time "
-                             "the server's event loop was blocked longer than MS, with the "
-                             "code that blocked it (gevent's monitor thread). Each report "
-                             "lists every greenlet: use it up to a few hundred kiosks")
+    parser.add_argument("--stall-ms", type=float, default=0.0, metavar="MS",
+                        help="note (server.log, summary) every time the server's event loop "
+                             "stalled longer than MS, with the code that held it")
     parser.add_argument("--strict", action="store_true",
                         help="exit 2 when a measured target is missed")
     args = parser.parse_args(argv)
@@ -320,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
             reports.append(run_one(profile, mode, template, where, pin=not args.no_pin,
                                    command=command, py_spy=args.py_spy,
                                    py_spy_phases=set(args.py_spy_phases.split(",")),
-                                   blocking_ms=args.blocking_ms))
+                                   stall_ms=args.stall_ms))
     finally:
         shutil.rmtree(template_root, ignore_errors=True)
     main_report = dict(reports[0])

@@ -22,6 +22,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from loadtests.metrics import percentiles
 from loadtests.profiles import TARGETS, Profile
 
 INTEGRITY_KEYS = ("answers_sent", "answers_acked", "answers_stored", "duplicates", "lost",
@@ -74,35 +75,28 @@ def count_answers(db_path: Path, attempts: list[dict[str, Any]]) -> dict[str, An
     }
 
 
-FRAME_RE = re.compile(r'^\s*File "([^"]+)", line (\d+), in (\S+)')
+STALL_RE = re.compile(r"^LOOP-STALL (\d+) ms \| (.*?) \| (.*)$", re.MULTILINE)
 
 
-def blocking_reports(log: str, root: str) -> dict[str, Any]:
-    """gevent's monitor reports in a server log (``--blocking-ms``), counted by the Ruang
-    code that held the event loop: the outermost Ruang frame (the handler) and, where the
-    monitor caught it, the innermost one."""
-    counts: Counter[str] = Counter()
+def stall_reports(log: str) -> dict[str, Any]:
+    """The server's ``LOOP-STALL`` lines (``--stall-ms``): how often and how long the event
+    loop stood still, by the outermost Ruang frame that held it (the handler) and by the
+    innermost one."""
+    by_handler: Counter[str] = Counter()
     inner: Counter[str] = Counter()
-    blocks = log.split("appears to be blocked")[1:]
-    for block in blocks:
-        frames = []
-        lines = block.splitlines()
-        start = next((i for i, line in enumerate(lines) if line.startswith("Blocked Stack")),
-                     len(lines))
-        for line in lines[start + 1:]:
-            found = FRAME_RE.match(line)
-            if found is None:
-                if line.strip() and not line.startswith("    "):
-                    break
-                continue
-            path, lineno, func = found.groups()
-            if (path.startswith(root) and "/.venv/" not in path and "site-packages" not in path
-                    and not path.endswith("core/accounts/access.py")):  # the @require wrapper
-                frames.append(f"{path[len(root):].lstrip('/')}:{lineno} {func}")
-        counts[frames[0] if frames else "(outside Ruang's code)"] += 1
-        if frames:
-            inner[frames[-1]] += 1
-    return {"count": len(blocks), "by_code": dict(counts.most_common(15)),
+    ms_by_handler: Counter[str] = Counter()
+    durations = []
+    for ms, innermost, chain in STALL_RE.findall(log):
+        frames = [f for f in chain.split(" < ") if not f.startswith("core/accounts/access.py")]
+        handler = frames[-1] if frames else chain
+        by_handler[handler] += 1
+        ms_by_handler[handler] += int(ms)
+        inner[frames[0] if frames else innermost] += 1
+        durations.append(float(ms))
+    stats = percentiles(durations)
+    return {"count": len(durations), "total_ms": round(sum(durations)),
+            "ms": stats, "by_code": {k: {"stalls": n, "ms": ms_by_handler[k]}
+                                     for k, n in by_handler.most_common(12)},
             "innermost": dict(inner.most_common(10))}
 
 
@@ -345,11 +339,14 @@ def summary(reports: list[dict[str, Any]]) -> str:
         blocked = r.get("loop_blocked")
         if blocked:
             lines.append("")
-            lines.append(f"Event loop blocked longer than the --blocking-ms threshold "
-                         f"{blocked['count']} times; by the code holding it:")
-            lines.extend(f"- {n} x `{where}`" for where, n in blocked["by_code"].items())
+            lines.append(
+                f"Event loop stalled longer than {blocked.get('threshold_ms')} ms "
+                f"{blocked['count']} times, {blocked['total_ms']} ms in all (p50 "
+                f"{blocked['ms']['p50']}, max {blocked['ms']['max']} ms); by the code holding it:")
+            lines.extend(f"- {v['stalls']} stalls, {v['ms']} ms: `{where}`"
+                         for where, v in blocked["by_code"].items())
             if blocked.get("innermost"):
-                lines.append("  where the monitor caught them: " + ", ".join(
+                lines.append("  innermost Ruang frames: " + ", ".join(
                     f"`{where}` {n}" for where, n in blocked["innermost"].items()))
         phases = r.get("phases") or []
         if phases:
