@@ -111,7 +111,7 @@ class StallWatch:
 
     def _watch(self) -> None:
         root = str(Path(__file__).resolve().parent.parent)
-        stalled_since = 0.0
+        stalled_since = stalled_wall = 0.0
         stack = ""
         while True:
             time.sleep(self.threshold / 4)
@@ -121,6 +121,7 @@ class StallWatch:
                 continue
             if behind > self.threshold and not stalled_since:
                 stalled_since = self.last_tick
+                stalled_wall = time.time() - behind
                 frame = sys._current_frames().get(self.loop_thread)
                 frames = traceback.extract_stack(frame) if frame is not None else []
                 ours = [f"{f.filename[len(root):].lstrip('/')}:{f.lineno} {f.name}"
@@ -132,7 +133,7 @@ class StallWatch:
                 stack = f"{inner} | {stack}"
             elif behind <= self.threshold and stalled_since:
                 ms = (self.last_tick - stalled_since) * 1000
-                sys.stderr.write(f"LOOP-STALL {ms:.0f} ms | {stack}\n")
+                sys.stderr.write(f"LOOP-STALL {ms:.0f} ms at {stalled_wall:.3f} | {stack}\n")
                 sys.stderr.flush()
                 stalled_since = 0.0
 

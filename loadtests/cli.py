@@ -242,7 +242,8 @@ def run_one(profile: Profile, async_mode: str, template: Path, out: Path, *,
     if stall_ms > 0:
         log_text = (out / "server.log").read_text(errors="replace")
         this_run = log_text.rsplit("\n$ ", 1)[-1]  # the log is appended to: this server's part
-        blocked = dict(reporting.stall_reports(this_run), threshold_ms=stall_ms)
+        blocked = dict(reporting.stall_reports(this_run, driver.get("phases")),
+                       threshold_ms=stall_ms)
     server_fig = {"cpu_s": sampler.cpu_s, "peak_rss_mb": sampler.peak_rss_mb,
                   "loop_blocked": blocked,
                   "cpu_wait_s": sampler.wait_s,

@@ -75,29 +75,35 @@ def count_answers(db_path: Path, attempts: list[dict[str, Any]]) -> dict[str, An
     }
 
 
-STALL_RE = re.compile(r"^LOOP-STALL (\d+) ms \| (.*?) \| (.*)$", re.MULTILINE)
+STALL_RE = re.compile(r"^LOOP-STALL (\d+) ms at ([\d.]+) \| (.*?) \| (.*)$", re.MULTILINE)
 
 
-def stall_reports(log: str) -> dict[str, Any]:
+def stall_reports(log: str, phases: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The server's ``LOOP-STALL`` lines (``--stall-ms``): how often and how long the event
     loop stood still, by the outermost Ruang frame that held it (the handler) and by the
-    innermost one."""
+    innermost one; with the run's ``phases``, also per phase and handler."""
     by_handler: Counter[str] = Counter()
     inner: Counter[str] = Counter()
     ms_by_handler: Counter[str] = Counter()
+    by_phase: dict[str, Counter[str]] = {}
     durations = []
-    for ms, innermost, chain in STALL_RE.findall(log):
+    for ms, at, innermost, chain in STALL_RE.findall(log):
+        when = float(at)
+        phase = next((p["name"] for p in phases or []
+                      if p["start"] <= when < p.get("end", p["start"])), "other")
         frames = [f for f in chain.split(" < ") if not f.startswith("core/accounts/access.py")]
         handler = frames[-1] if frames else chain
         by_handler[handler] += 1
         ms_by_handler[handler] += int(ms)
+        by_phase.setdefault(phase, Counter())[handler] += int(ms)
         inner[frames[0] if frames else innermost] += 1
         durations.append(float(ms))
     stats = percentiles(durations)
     return {"count": len(durations), "total_ms": round(sum(durations)),
             "ms": stats, "by_code": {k: {"stalls": n, "ms": ms_by_handler[k]}
                                      for k, n in by_handler.most_common(12)},
-            "innermost": dict(inner.most_common(10))}
+            "innermost": dict(inner.most_common(10)),
+            "ms_by_phase": {ph: dict(c.most_common(5)) for ph, c in by_phase.items()}}
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -348,6 +354,9 @@ def summary(reports: list[dict[str, Any]]) -> str:
             if blocked.get("innermost"):
                 lines.append("  innermost Ruang frames: " + ", ".join(
                     f"`{where}` {n}" for where, n in blocked["innermost"].items()))
+            for ph, top in (blocked.get("ms_by_phase") or {}).items():
+                lines.append(f"- phase {ph}: " + ", ".join(
+                    f"`{where}` {ms} ms" for where, ms in top.items()))
         phases = r.get("phases") or []
         if phases:
             lines.append("")
