@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import secrets
-import zipfile
 from collections.abc import Mapping
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, fi
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from core import uploads
 from core.audit.service import record as audit
 from core.contracts import ThirdParty
 from plugins.certification.errors import N_, CertError, form_error
@@ -152,31 +150,6 @@ def folder() -> Path:
     return path
 
 
-def _safe_name(name: str) -> str:
-    base = os.path.basename(name.replace("\\", "/")).strip()
-    base = re.sub(r"[^\w .()-]+", "_", base)[:150]
-    return base or "dokumen"
-
-
-def _content_ok(ext: str, data: bytes) -> bool:
-    if ext == "pdf":
-        return data.startswith(b"%PDF-") and b"%%EOF" in data[-2048:]
-    if ext == "png":
-        return data.startswith(b"\x89PNG\r\n\x1a\n")
-    if ext in ("jpg", "jpeg"):
-        return data.startswith(b"\xff\xd8\xff")
-    try:
-        with zipfile.ZipFile(BytesIO(data)) as zf:
-            names = zf.namelist()
-    except zipfile.BadZipFile:
-        return False
-    if ext == "docx":
-        return any(n.startswith("word/") for n in names)
-    if ext == "xlsx":
-        return any(n.startswith("xl/") for n in names)
-    return "mimetype" in names  # OpenDocument
-
-
 def add_document(session: Session, vendor: CertVendor, *, title: str, filename: str,
                  data: bytes, direction: str = "received", programme_id: int | None = None,
                  actor: Any) -> CertDocument:
@@ -185,8 +158,8 @@ def add_document(session: Session, vendor: CertVendor, *, title: str, filename: 
         raise CertError(N_("Give the document a title (2 to 200 characters)."))
     if direction not in ("received", "sent"):
         raise CertError(N_("A document is either received from or sent to the vendor."))
-    name = _safe_name(filename)
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    name = uploads.clean_name(filename, fallback="dokumen")
+    ext = uploads.extension(name)
     if ext not in TYPES:
         raise CertError(N_("%(name)s: only %(types)s files are accepted."), name=name,
                         types=", ".join(sorted(TYPES)))
@@ -195,7 +168,7 @@ def add_document(session: Session, vendor: CertVendor, *, title: str, filename: 
     if len(data) > MAX_BYTES:
         raise CertError(N_("%(name)s is larger than %(mb)d MB."), name=name,
                         mb=MAX_BYTES // (1024 * 1024))
-    if not _content_ok(ext, data):
+    if uploads.sniff(ext, data) is None:
         raise CertError(N_("%(name)s is not really a .%(ext)s file."), name=name, ext=ext)
     if programme_id is not None and session.get(CertProgramme, programme_id) is None:
         raise CertError(N_("No such programme."), kind="not_found", http=404)

@@ -9,14 +9,7 @@ by the server's user only; a file written for a transaction that then fails is r
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
-import os
-import re
-import secrets
-import unicodedata
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,33 +18,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import uploads
 from core.audit.service import record as audit
-from core.db import utcnow
 from plugins.training.errors import N_, TrainingError
 from plugins.training.models import FileKind, Training, TrainingFile
 from plugins.training.options import setting
 
-ACCEPTED: dict[str, tuple[str, str]] = {
-    "png": ("image", "image/png"),
-    "jpg": ("image", "image/jpeg"),
-    "jpeg": ("image", "image/jpeg"),
-    "webp": ("image", "image/webp"),
-    "pdf": ("pdf", "application/pdf"),
-    "docx": ("ooxml", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-    "xlsx": ("ooxml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    "pptx": ("ooxml",
-             "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
-    "odt": ("odf", "application/vnd.oasis.opendocument.text"),
-    "ods": ("odf", "application/vnd.oasis.opendocument.spreadsheet"),
-    "odp": ("odf", "application/vnd.oasis.opendocument.presentation"),
-}
-IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
-OOXML_MAIN = {"docx": "word/", "xlsx": "xl/", "pptx": "ppt/"}
-MAX_IMAGE_PIXELS = 60_000_000
-MAX_ZIP_ENTRIES = 5000
-MAX_NAME = 150
+# What a training takes; the content checks themselves are core.uploads'.
+ACCEPTED: tuple[str, ...] = ("png", "jpg", "jpeg", "webp", "pdf", "docx", "xlsx", "pptx",
+                             "odt", "ods", "odp")
 MAX_FILES = 20
-STORAGE_RE = re.compile(r"\d{4}/\d{2}/[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
@@ -70,67 +46,15 @@ class Checked:
 
 def clean_name(name: str) -> str:
     """A file name safe to show and to send back: no folders, no control characters."""
-    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
-    name = re.sub(r"\s+", " ", name)
-    if len(name) > MAX_NAME:
-        stem, dot, ext = name.rpartition(".")
-        name = (stem[: MAX_NAME - len(ext) - 1] + dot + ext) if dot else name[:MAX_NAME]
-    return name or "berkas"
-
-
-def _human(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB"
-    return f"{max(size // 1024, 1)} KB"
-
-
-def _looks_like(data: bytes) -> str:
-    head = data[:8]
-    if head.startswith(b"MZ"):
-        return "a Windows program"
-    if head.startswith(b"\x7fELF"):
-        return "a Linux program"
-    if head.startswith(b"PK"):
-        return "a ZIP archive"
-    if head.startswith(b"%PDF"):
-        return "a PDF"
-    if head.lstrip().lower().startswith((b"<!doc", b"<html", b"<svg", b"<?xml")):
-        return "HTML or XML"
-    return "something else"
-
-
-def _image_type(data: bytes) -> str | None:
-    from PIL import Image
-
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            width, height = img.size
-            if width * height > MAX_IMAGE_PIXELS:
-                return None
-            fmt = img.format or ""
-            img.verify()
-    except Exception:
-        return None
-    return IMAGE_TYPES.get(fmt)
-
-
-def _zip(data: bytes) -> zipfile.ZipFile | None:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        if len(archive.infolist()) > MAX_ZIP_ENTRIES or archive.testzip() is not None:
-            return None
-        return archive
-    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError):
-        return None
+    return uploads.clean_name(name, fallback="berkas")
 
 
 def check(upload: Upload, *, max_bytes: int, kind: str) -> Checked:
     """Accept ``upload`` as a file of ``kind`` or raise :class:`TrainingError` saying why."""
     name = clean_name(upload.filename)
-    ext = name.rpartition(".")[2].lower() if "." in name else ""
-    accepted = sorted(k for k, (family, _t) in ACCEPTED.items()
-                      if kind != FileKind.PHOTO.value or family == "image")
+    ext = uploads.extension(name)
+    accepted = sorted(e for e in ACCEPTED
+                      if kind != FileKind.PHOTO.value or uploads.family(e) == "image")
     if ext not in accepted:
         raise TrainingError(N_("%(name)s: files of type %(ext)s are not accepted here; accepted: "
                             "%(accepted)s"), name=name, ext="." + ext if ext else "-",
@@ -140,53 +64,36 @@ def check(upload: Upload, *, max_bytes: int, kind: str) -> Checked:
         raise TrainingError(N_("%(name)s: the file is empty"), name=name)
     if len(data) > max_bytes:
         raise TrainingError(N_("%(name)s: %(size)s is more than the limit of %(limit)s"),
-                            name=name, size=_human(len(data)), limit=_human(max_bytes))
-    family, content_type = ACCEPTED[ext]
-    ok = True
-    if family == "image":
-        found = _image_type(data)
-        ok = found is not None
-        content_type = found or content_type
-    elif family == "pdf":
-        ok = data.startswith(b"%PDF-") and b"%%EOF" in data[-2048:]
-    elif family == "ooxml":
-        archive = _zip(data)
-        ok = archive is not None and "[Content_Types].xml" in archive.namelist() and any(
-            n.startswith(OOXML_MAIN[ext]) for n in archive.namelist())
-    elif family == "odf":
-        archive = _zip(data)
-        ok = (archive is not None and "mimetype" in archive.namelist()
-              and archive.read("mimetype").decode("ascii", "replace").strip() == content_type)
-    if not ok:
+                            name=name, size=uploads.human_size(len(data)),
+                            limit=uploads.human_size(max_bytes))
+    content_type = uploads.sniff(ext, data)
+    if content_type is None:
         raise TrainingError(N_("%(name)s: the content is not a valid .%(ext)s file (it looks "
-                            "like %(found)s)"), name=name, ext=ext, found=_looks_like(data))
+                            "like %(found)s)"), name=name, ext=ext,
+                            found=uploads.looks_like(data))
     return Checked(name, content_type, data, hashlib.sha256(data).hexdigest())
 
 
 # -- storage ---------------------------------------------------------------------------------
 
 
+def _files(instance: Path) -> uploads.Store:
+    return uploads.Store(instance, "training")
+
+
 def root(instance: Path) -> Path:
-    return instance / "uploads" / "training"
+    return _files(instance).root
 
 
 def _store(instance: Path, data: bytes) -> str:
-    now = utcnow()
-    rel = f"{now:%Y}/{now:%m}/{secrets.token_hex(16)}"
-    path = root(instance) / rel
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(path.name + ".part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    tmp.replace(path)
-    return rel
+    return _files(instance).save(data)
 
 
 def path_of(instance: Path, storage_name: str) -> Path:
-    if not STORAGE_RE.fullmatch(storage_name):
+    path = _files(instance).path(storage_name)
+    if path is None:
         raise TrainingError(N_("bad storage name"), kind="not_found", http=404)
-    return root(instance) / storage_name
+    return path
 
 
 def store_bytes(instance: Path, data: bytes) -> str:
@@ -195,9 +102,7 @@ def store_bytes(instance: Path, data: bytes) -> str:
 
 
 def remove(instance: Path, names: Sequence[str]) -> None:
-    for name in names:
-        with contextlib.suppress(OSError, TrainingError):
-            path_of(instance, name).unlink(missing_ok=True)
+    _files(instance).remove(names)
 
 
 def _instance() -> Path:
