@@ -24,6 +24,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db import Base, utcnow
 
 __all__ = ["MODELS", "Answer", "DeliveryAttempt", "IntegrityEvent", "LabPolicy", "SessionStart",
-           "SessionToken", "SignIn"]
+           "SessionToken", "SignIn", "Incident"]
 
 
 class DeliveryAttempt(Base):
@@ -62,6 +63,16 @@ class DeliveryAttempt(Base):
     login_hash: Mapped[str] = mapped_column(String(64), default="")
     signed_in_at: Mapped[datetime | None] = mapped_column(default=None)
     resets: Mapped[int] = mapped_column(Integer, default=0)
+    # The proctor's hold on the attempt: paused (state ``paused``, the clock stopped at
+    # ``paused_at``; ``paused_s`` is the time all earlier pauses took, added to the
+    # deadline), locked (answers refused, the clock runs on), admission of a late start.
+    paused_at: Mapped[datetime | None] = mapped_column(default=None)
+    paused_s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    admission: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    # Whether a kiosk socket of the attempt is connected (written on connect/disconnect;
+    # the seat map also weighs the kiosk's last heartbeat, for a server that died).
+    online: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -153,5 +164,22 @@ class LabPolicy(Base):
     updated_by: Mapped[int | None] = mapped_column(default=None)
 
 
+class Incident(Base):
+    """Something that happened in an exam room, written down by a proctor for the minutes."""
+
+    __tablename__ = "cbt_incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("cbt_sessions.id", ondelete="CASCADE"), index=True)
+    attempt_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    # technical | conduct | health | late | other (see plugins.cbt.delivery.proctor)
+    category: Mapped[str] = mapped_column(String(20), default="other")
+    text: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    by_user_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    by_name: Mapped[str] = mapped_column(String(200), default="")
+
+
 MODELS: list[type] = [DeliveryAttempt, Answer, SessionStart, SessionToken, SignIn,
-                      IntegrityEvent, LabPolicy]
+                      IntegrityEvent, LabPolicy, Incident]
