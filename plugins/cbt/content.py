@@ -79,6 +79,21 @@ class NumericAnswer(_Model):
     fraction: float = Field(default=1.0, ge=-1.0, le=1.0)
 
 
+class RubricLevel(_Model):
+    """One level of a rubric criterion: what it describes and the points it is worth."""
+
+    label: str = Field(min_length=1, max_length=300)
+    points: float = Field(ge=0, le=1000)
+
+
+class RubricCriterion(_Model):
+    """A criterion of an essay's rubric; a rater picks one of its levels."""
+
+    id: str = Field(min_length=1, max_length=20)
+    title: str = Field(min_length=1, max_length=300)
+    levels: list[RubricLevel] = Field(min_length=2, max_length=10)
+
+
 class ItemKey(_Model):
     # single, multiple: choice id -> share of the item's points (1.0 = full marks).
     weights: dict[str, float] = Field(default_factory=dict)
@@ -93,6 +108,8 @@ class ItemKey(_Model):
     feedback: dict[str, str] = Field(default_factory=dict)
     general_feedback: str = Field(default="", max_length=200_000)
     rubric: str = Field(default="", max_length=200_000)
+    # Essays: the scored rubric (criteria with point levels); ``rubric`` is its notes.
+    criteria: list[RubricCriterion] = Field(default_factory=list, max_length=30)
 
     @field_validator("general_feedback", "rubric")
     @classmethod
@@ -192,6 +209,14 @@ def check(draft: ItemDraft) -> list[str]:
             errors.append("the key pairs entries that do not exist")
         if any(not p.html.strip() for p in c.prompts) or any(not a.html.strip() for a in c.answers):
             errors.append("a matching entry is empty")
+    elif t == "essay" and k.criteria:
+        crit_ids = [cr.id for cr in k.criteria]
+        if len(set(crit_ids)) != len(crit_ids):
+            errors.append("two rubric criteria have the same id")
+        top = sum(max(lv.points for lv in cr.levels) for cr in k.criteria)
+        if abs(top - draft.points) > 1e-6:
+            errors.append(f"the rubric's best levels add up to {top:g} points, "
+                          f"the item is worth {draft.points:g}")
     if t not in ("single", "multiple") and c.choices:
         errors.append(f"a {TYPE_LABELS[t].lower()} item has no options")
     return errors

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, utcnow
 from plugins.cbt.crypto import DataKey
+from plugins.cbt.marking.models import MODELS as MARKING_MODELS
 
 __all__ = [
     "Asset", "Attempt", "AttemptItem", "Bank", "Candidate", "Category", "CbtEvent", "CbtSession",
@@ -315,5 +316,5 @@ class CbtSession(Base):
 
 MODELS: list[type] = [
     DataKey, Bank, Category, Tag, Item, ItemTag, ItemVersion, Asset, Exam, ExamSection, ExamSlot,
-    Candidate, Attempt, AttemptItem, CbtEvent, CbtSession,
+    Candidate, Attempt, AttemptItem, CbtEvent, CbtSession, *MARKING_MODELS,
 ]

@@ -1,0 +1,1 @@
+"""After the exam: essays marked by people, answer keys corrected, results released."""
