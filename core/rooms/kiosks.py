@@ -7,9 +7,10 @@ Other plugins identify a kiosk with :func:`authenticate_token` (the CBT plugin d
 its socket namespace) or :func:`kiosk_from_request` (cookie or header on HTTP).
 
 Heartbeats (:func:`heartbeat`) are the hot path: every kiosk of every lab sends one every
-few seconds, so a heartbeat usually costs no database access at all, and writes
-``last_seen_at`` only when it is older than :data:`SEEN_WRITE_EVERY`. A kiosk is online while
-``last_seen_at`` is within :data:`ONLINE_WINDOW`.
+few seconds, so a heartbeat costs no database access once the kiosk is known valid; the
+times are kept in memory and written for all kiosks at once every :data:`FLUSH_EVERY`
+seconds (:func:`flush_seen`). A kiosk is online while it was heard from within
+:data:`ONLINE_WINDOW` (:func:`is_online`).
 
 Socket.IO rooms on namespace :data:`NAMESPACE`: every connected kiosk joins
 ``kiosk_room(kiosk.id)`` and ``lab_room(lab.id)``, so a plugin can reach one PC or a whole
@@ -18,18 +19,20 @@ lab (see :func:`open_page` and :func:`emit_to_kiosks`).
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
 import math
 import secrets
+import threading
 import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import Table, bindparam, delete, event, func, select, update
 from sqlalchemy.orm import Session
 
 from core.audit.service import record as audit
@@ -38,9 +41,9 @@ from core.rooms.models import EnrolmentCode, EnrolmentFailure, Kiosk, Lab, Seat
 from core.rooms.service import _t
 
 __all__ = [
-    "CODE_ALPHABET", "CODE_LENGTH", "CODE_TTL", "NAMESPACE", "ONLINE_WINDOW", "SEEN_WRITE_EVERY",
+    "CODE_ALPHABET", "CODE_LENGTH", "CODE_TTL", "FLUSH_EVERY", "NAMESPACE", "ONLINE_WINDOW",
     "TOKEN_COOKIE", "TOKEN_HEADER", "Enrolment", "EnrolmentRefused", "authenticate_token",
-    "check_code", "current_code", "emit_to_kiosks", "end_code", "enrol", "heartbeat",
+    "check_code", "current_code", "emit_to_kiosks", "end_code", "enrol", "flush_seen", "heartbeat",
     "is_online", "kiosk_from_request", "kiosk_place", "kiosk_room", "kiosks_of_lab",
     "lab_room", "new_code", "normalise_code", "open_page", "revoke",
 ]
@@ -52,7 +55,10 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
 CODE_TTL = timedelta(minutes=15)
 ONLINE_WINDOW = timedelta(seconds=30)
-SEEN_WRITE_EVERY = timedelta(seconds=10)
+# Heartbeats are written to last_seen_at in one statement per round, this often: staff
+# served by another process see a kiosk come online this much later, well inside the window.
+FLUSH_EVERY = 3.0
+_IDLE_ROUNDS = 20  # rounds without heartbeats before the writer task ends
 # Wrong codes per address before enrolment from there pauses. 32^6 codes and a 15-minute
 # life make guessing hopeless at this rate, and a lab full of PCs mistyping stays well under.
 MAX_FAILURES = 10
@@ -325,69 +331,208 @@ def kiosks_of_lab(session: Session, lab_id: int, *, include_revoked: bool = Fals
 
 
 def is_online(kiosk: Kiosk, now: datetime | None = None) -> bool:
-    """Whether the kiosk was heard from within :data:`ONLINE_WINDOW`."""
-    if kiosk.revoked_at is not None or kiosk.last_seen_at is None:
+    """Whether the kiosk was heard from within :data:`ONLINE_WINDOW`.
+
+    Heartbeats reach ``last_seen_at`` in batches (:func:`flush_seen`); inside an app
+    context, those this process heard but has not written yet count too, so staff pages
+    served here are exact and those of another process at most :data:`FLUSH_EVERY` late.
+    """
+    if kiosk.revoked_at is not None:
         return False
-    return (now or utcnow()) - kiosk.last_seen_at <= ONLINE_WINDOW
+    seen = kiosk.last_seen_at
+    unwritten = _unwritten_seen(kiosk.id)
+    if unwritten is not None and (seen is None or unwritten > seen):
+        seen = unwritten
+    if seen is None:
+        return False
+    return (now or utcnow()) - seen <= ONLINE_WINDOW
 
 
 # -- heartbeats: the hot path --------------------------------------------------------------
+#
+# Every connected kiosk says it is alive every 10-20 s; 2,000 kiosks writing their own row
+# in their own write transaction took a third of the server's CPU. A heartbeat now only
+# notes the time in memory; a background task (one per database and process) writes every
+# kiosk heard since its last round in one executemany UPDATE every FLUSH_EVERY seconds,
+# and in the same round asks which of them were revoked meanwhile (by another process;
+# a revocation made here is known at once through _forget).
 
-# Per database (tests run many instances in one process): kiosk id -> time.monotonic() at
-# which its last_seen_at was last known fresh. Within SEEN_WRITE_EVERY of that, a heartbeat
-# touches nothing. Revoking clears the entry, so the next heartbeat reads the database.
-_fresh: weakref.WeakKeyDictionary[Database, dict[int, float]] = weakref.WeakKeyDictionary()
+
+@dataclass
+class _Heard:
+    at: datetime
+    ip: str
+    user_agent: str
+
+
+class _Seen:
+    """One database's heartbeats in this process: kiosks known valid, times not written."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = weakref.ref(db)
+        self.lock = threading.Lock()
+        self.valid: set[int] = set()
+        self.pending: dict[int, _Heard] = {}
+        self.flusher: threading.Thread | None = None
+
+    def note(self, kiosk_id: int, at: datetime, ip: str, user_agent: str) -> None:
+        with self.lock:
+            old = self.pending.get(kiosk_id)
+            self.pending[kiosk_id] = _Heard(
+                at, ip or (old.ip if old else ""), user_agent or (old.user_agent if old else ""))
+            if self.flusher is None:
+                # A plain thread: under ``ruang serve`` (monkey-patched) it is a greenlet.
+                self.flusher = threading.Thread(target=_flush_loop, args=(self,),
+                                                name="kiosk-last-seen", daemon=True)
+                self.flusher.start()
+
+    def take(self) -> dict[int, _Heard]:
+        with self.lock:
+            taken, self.pending = self.pending, {}
+            return taken
+
+    def put_back(self, taken: dict[int, _Heard]) -> None:
+        """A round that failed: keep what it held, unless a newer heartbeat came meanwhile."""
+        with self.lock:
+            for kiosk_id, heard in taken.items():
+                self.pending.setdefault(kiosk_id, heard)
+
+    def forget(self, kiosk_id: int) -> None:
+        with self.lock:
+            self.valid.discard(kiosk_id)
+            self.pending.pop(kiosk_id, None)
+
+
+# Per database (tests run many instances in one process).
+_states: weakref.WeakKeyDictionary[Database, _Seen] = weakref.WeakKeyDictionary()
+_states_lock = threading.Lock()
+
+
+def _state(db: Database) -> _Seen:
+    found = _states.get(db)
+    if found is None:
+        with _states_lock:
+            found = _states.get(db)
+            if found is None:
+                found = _states[db] = _Seen(db)
+    return found
 
 
 def _forget(kiosk_id: int) -> None:
-    for seen in list(_fresh.values()):
-        seen.pop(kiosk_id, None)
+    for state in list(_states.values()):
+        state.forget(kiosk_id)
+
+
+def _unwritten_seen(kiosk_id: int) -> datetime | None:
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return None
+    db = current_app.extensions.get("ruang.db")
+    state = _states.get(db) if db is not None else None
+    if state is None:
+        return None
+    with state.lock:
+        heard = state.pending.get(kiosk_id)
+    return heard.at if heard is not None else None
+
+
+_kiosks = cast(Table, Kiosk.__table__)
+_FLUSH = (
+    update(_kiosks)
+    .where(_kiosks.c.id == bindparam("b_id"), _kiosks.c.revoked_at.is_(None))
+    .values(
+        last_seen_at=bindparam("b_at", type_=_kiosks.c.last_seen_at.type),
+        # An empty address or agent (a heartbeat that did not say) keeps the stored one.
+        last_ip=func.coalesce(func.nullif(bindparam("b_ip"), ""), _kiosks.c.last_ip),
+        user_agent=func.coalesce(func.nullif(bindparam("b_ua"), ""), _kiosks.c.user_agent),
+    )
+)
+_CHUNK = 500  # ids per IN (...) when checking for revocations
+
+
+def flush_seen(db: Database) -> int:
+    """Write the heartbeats heard since the last round to ``last_seen_at`` (one UPDATE for
+    all kiosks) and forget kiosks revoked meanwhile; returns how many kiosks were written.
+    Runs by itself every :data:`FLUSH_EVERY` seconds and at exit; tests call it directly."""
+    state = _states.get(db)
+    if state is None:
+        return 0
+    taken = state.take()
+    if not taken:
+        return 0
+    ids = sorted(taken)
+    try:
+        with db.transaction() as session:
+            session.execute(_FLUSH, [
+                {"b_id": k, "b_at": taken[k].at, "b_ip": taken[k].ip[:64],
+                 "b_ua": taken[k].user_agent[:300]} for k in ids])
+            still: set[int] = set()
+            for i in range(0, len(ids), _CHUNK):
+                part = ids[i:i + _CHUNK]
+                still.update(session.scalars(select(Kiosk.id).where(
+                    Kiosk.id.in_(part), Kiosk.revoked_at.is_(None))))
+    except Exception:
+        state.put_back(taken)
+        raise
+    gone = set(ids) - still
+    if gone:
+        with state.lock:
+            state.valid.difference_update(gone)
+    return len(ids)
+
+
+def _flush_loop(state: _Seen) -> None:
+    idle_rounds = 0
+    while True:
+        time.sleep(FLUSH_EVERY)
+        db = state.db()
+        if db is None:
+            return
+        try:
+            written = flush_seen(db)
+        except Exception:  # the database may be busy or away for a moment: next round
+            log.exception("could not write the kiosks' last-seen times")
+            written = 1
+        del db
+        idle_rounds = 0 if written else idle_rounds + 1
+        if idle_rounds >= _IDLE_ROUNDS:
+            with state.lock:
+                if not state.pending:
+                    state.flusher = None  # the next heartbeat starts a new one
+                    return
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    for db in list(_states.keys()):
+        try:
+            flush_seen(db)
+        except Exception:  # the process is ending; nothing else to do with it
+            log.exception("could not write the kiosks' last-seen times at exit")
 
 
 def heartbeat(db: Database, kiosk_id: int, *, ip: str = "", user_agent: str = "",
               check: bool = False) -> bool:
     """Note that kiosk ``kiosk_id`` is alive; ``False`` when it is unknown or revoked.
 
-    ``check`` forces a database read (on connect). Otherwise a kiosk heard from within
-    :data:`SEEN_WRITE_EVERY` costs a dictionary lookup, and ``last_seen_at`` is written only
-    when it is older than that, so a lab of forty kiosks does a few writes a second at most.
-    A revocation made in another process is noticed within that interval; the kiosk is
-    also told at once over Socket.IO.
+    ``check`` forces a database read (on connect); otherwise a kiosk already known valid
+    costs a dictionary update, and its ``last_seen_at`` (with the address and browser, when
+    given) is written with every other kiosk's within :data:`FLUSH_EVERY` seconds. A
+    revocation made in another process is noticed at the next write; the kiosk is also
+    told at once over Socket.IO.
     """
-    seen = _fresh.setdefault(db, {})
-    now_m = time.monotonic()
-    window = SEEN_WRITE_EVERY.total_seconds()
-    if not check and now_m - seen.get(kiosk_id, -math.inf) < window:
-        return True
-    with db.session() as session:
-        row = session.execute(
-            select(Kiosk.last_seen_at, Kiosk.revoked_at, Kiosk.last_ip, Kiosk.user_agent)
-            .where(Kiosk.id == kiosk_id)
-        ).first()
-    if row is None or row.revoked_at is not None:
-        seen.pop(kiosk_id, None)
-        return False
-    now = utcnow()
-    ip, user_agent = ip[:64], user_agent[:300]
-    age = (now - row.last_seen_at).total_seconds() if row.last_seen_at else math.inf
-    moved = (ip and ip != row.last_ip) or (user_agent and user_agent != row.user_agent)
-    if age >= window or moved:
-        values: dict[str, Any] = {"last_seen_at": now}
-        if ip:
-            values["last_ip"] = ip
-        if user_agent:
-            values["user_agent"] = user_agent
-        with db.transaction() as session:
-            done = session.execute(
-                update(Kiosk).where(Kiosk.id == kiosk_id, Kiosk.revoked_at.is_(None))
-                .values(**values).execution_options(synchronize_session=False)
-            ).rowcount  # type: ignore[attr-defined]
-        if not done:
-            seen.pop(kiosk_id, None)
+    state = _state(db)
+    if check or kiosk_id not in state.valid:
+        with db.session() as session:
+            revoked = session.execute(
+                select(Kiosk.revoked_at).where(Kiosk.id == kiosk_id)).first()
+        if revoked is None or revoked.revoked_at is not None:
+            state.forget(kiosk_id)
             return False
-        seen[kiosk_id] = now_m
-    else:
-        seen[kiosk_id] = now_m - age
+        with state.lock:
+            state.valid.add(kiosk_id)
+    state.note(kiosk_id, utcnow(), ip[:64], user_agent[:300])
     return True
 
 
