@@ -18,7 +18,7 @@ from core.config import Settings, instance_secret, load_settings
 from core.db import Database
 from core.instance import Ruang
 from core.plugins import PluginHost
-from core.realtime import register_socket_handlers
+from core.realtime import client_manager, register_socket_handlers
 
 CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
@@ -62,6 +62,7 @@ def create_app(
         app,
         async_mode=settings.async_mode,
         message_queue=settings.message_queue or None,
+        client_manager=client_manager(settings.message_queue or None),
         manage_session=False,
         ping_interval=10,
         ping_timeout=20,

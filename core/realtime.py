@@ -1,4 +1,5 @@
-"""Socket.IO: the plugins' event handlers, each behind the same three gates.
+"""Socket.IO: the plugins' event handlers, each behind the same three gates, and the
+client manager (:func:`client_manager`) that keeps each client's rooms indexed.
 
 A handler runs only if its plugin is enabled, the caller holds its permission, and the
 payload validates against its schema. Otherwise the acknowledgement says why, in a shape
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import socketio
 from flask import Flask
 from flask_login import current_user
 from flask_socketio import SocketIO
@@ -66,3 +68,89 @@ def register_socket_handlers(app: Flask, socketio: SocketIO, host: PluginHost) -
         seen.add(key)
         socketio.on_event(spec.event, _gate(host, plugin, spec), namespace=spec.namespace)
     app.extensions["ruang.socket_events"] = sorted(seen)
+
+
+# -- the Socket.IO client manager ----------------------------------------------------------
+
+
+class _RoomIndex:
+    """Keeps, next to python-socketio's room -> members map, each client's rooms.
+
+    python-socketio (5.18) finds a client's rooms by scanning, and copying, every room of
+    the namespace: on every disconnect (``basic_disconnect``) and every ``rooms()`` call.
+    Each kiosk adds rooms of its own (its sid, its attempt, its kiosk), so with n kiosks a
+    reconnect storm cost O(n^2). With the index both are O(rooms of that client).
+    """
+
+    rooms: dict[str, dict[Any, Any]]
+    callbacks: dict[str, Any]
+    pending_connect: dict[str, list[str]]
+    pending_disconnect: dict[str, list[str]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # namespace -> sid -> rooms (a dict for insertion order, as the scan gave)
+        self.rooms_of: dict[str, dict[str, dict[Any, None]]] = {}
+
+    def basic_enter_room(self, sid: str, namespace: str, room: Any,
+                         eio_sid: str | None = None) -> None:
+        super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)  # type: ignore[misc]
+        self.rooms_of.setdefault(namespace, {}).setdefault(sid, {})[room] = None
+
+    def basic_leave_room(self, sid: str, namespace: str, room: Any) -> None:
+        super().basic_leave_room(sid, namespace, room)  # type: ignore[misc]
+        by_sid = self.rooms_of.get(namespace)
+        if by_sid is None:
+            return
+        mine = by_sid.get(sid)
+        if mine is not None:
+            mine.pop(room, None)
+            if not mine:
+                del by_sid[sid]
+                if not by_sid:
+                    del self.rooms_of[namespace]
+
+    def basic_disconnect(self, sid: str, namespace: str, **kwargs: Any) -> None:
+        # BaseManager.basic_disconnect of python-socketio 5.18, minus the scan of all rooms.
+        if namespace not in self.rooms:
+            return
+        for room in list(self.rooms_of.get(namespace, {}).get(sid, {})):
+            self.basic_leave_room(sid, namespace, room)
+        if sid in self.callbacks:
+            del self.callbacks[sid]
+        for pending in (self.pending_connect, self.pending_disconnect):
+            if namespace in pending and sid in pending[namespace]:
+                pending[namespace].remove(sid)
+                if not pending[namespace]:
+                    del pending[namespace]
+
+    def get_rooms(self, sid: str, namespace: str) -> list[Any]:
+        return [room for room in self.rooms_of.get(namespace, {}).get(sid, {})
+                if room is not None]
+
+
+class IndexedManager(_RoomIndex, socketio.Manager):
+    """The in-process manager (one server process)."""
+
+
+def client_manager(message_queue: str | None) -> socketio.Manager | socketio.PubSubManager:
+    """The manager the app's Socket.IO server uses: the in-process one, or for several
+    processes the message-queue one Flask-SocketIO would pick for ``message_queue``, each
+    with the per-client room index."""
+    if not message_queue:
+        return IndexedManager()
+    queue_class: type[socketio.PubSubManager]
+    if message_queue.startswith(("redis://", "rediss://")):
+        queue_class = socketio.RedisManager
+    elif message_queue.startswith("kafka://"):
+        queue_class = socketio.KafkaManager
+    elif message_queue.startswith("zmq"):
+        queue_class = socketio.ZmqManager
+    else:
+        queue_class = socketio.KombuManager
+    indexed = type(f"Indexed{queue_class.__name__}", (_RoomIndex, queue_class), {})
+    # Flask-SocketIO's default channel name, so that processes of a mixed deployment
+    # (or emitters set up with plain Flask-SocketIO) still hear each other.
+    manager: socketio.PubSubManager = indexed(message_queue, channel="flask-socketio",
+                                              write_only=False)
+    return manager
