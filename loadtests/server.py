@@ -96,6 +96,8 @@ class Server:
     cpu: int | None = None
     stall_ms: float = 0.0  # > 0: the baseline plugin notes event-loop stalls this long
     port: int = field(default_factory=free_port)
+    # More settings for this node (cluster mode: RUANG_DATABASE_URL, RUANG_MESSAGE_QUEUE).
+    extra_env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -110,6 +112,7 @@ class Server:
         })
         if self.stall_ms > 0:
             env["RUANG_LOADTEST_STALL_MS"] = str(self.stall_ms)
+        env.update(self.extra_env)
         cmd = [*ruang_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         cpu = self.cpu
         with self.log.open("ab") as out:
