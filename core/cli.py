@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -289,6 +290,72 @@ def demo() -> None:
     click.echo("demo data is in place; sign in with:")
     for username, password, role in DEMO_LOGINS:
         click.echo(f"  {role:<28} {username} / {password}")
+
+
+# -- backup and restore --------------------------------------------------------------------
+
+KEY_WARNING = """\
+WARNING: this archive holds the MASTER KEY of the exam content next to the database.
+Anyone who has the archive can read every question bank and answer key. Keep it where
+only the operators can read it, or make key-less backups with --without-key and keep
+the master_key somewhere else."""
+
+
+@click.command("backup")
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--without-key", is_flag=True,
+              help="Leave the master key out (keep it elsewhere; a restore then needs it)")
+def backup_cmd(out: Path, without_key: bool) -> None:
+    """Write a backup of the database and the instance folder to OUT (file or folder).
+
+    Safe while servers run: SQLite is copied with its online backup API, PostgreSQL with
+    pg_dump of one snapshot.
+    """
+    from core import backup
+
+    r = ruang()
+    try:
+        result = backup.backup(r.settings, out, with_key=not without_key,
+                               progress=lambda m: click.echo(f"  {m}", err=True))
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    m = result.manifest
+    click.echo(f"backup written: {result.path}")
+    click.echo(f"  {m.engine} database, {len(m.members) - 1} file(s), audit log "
+               f"{m.audit_entries} entries (head {m.audit_head[:12] or '-'}), "
+               f"master key {m.master_key_id or '-'}")
+    if m.includes_key and m.master_key_id:
+        click.secho(KEY_WARNING, err=True, fg="red", bold=True)
+    elif m.master_key_id:
+        click.echo(f"  the master key is NOT in it: keep master_key (id {m.master_key_id}) "
+                   "with this backup's record", err=True)
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation")
+def restore_cmd(archive: Path, yes: bool) -> None:
+    """Replace this instance's database and folder by the content of ARCHIVE.
+
+    Stop every server of the instance first. The archive is checked completely before
+    anything changes; the replaced instance folder is kept beside the new one.
+    """
+    from core import backup
+
+    r = ruang()
+    if not yes:
+        click.confirm(f"Replace the instance {r.settings.instance} and its database by "
+                      f"{archive}?", abort=True)
+    try:
+        result = backup.restore(r.settings, r.plugins, archive, dispose=r.db.dispose,
+                                progress=lambda m: click.echo(f"  {m}", err=True))
+    except backup.BackupError as exc:
+        raise click.ClickException(f"restore refused: {exc}") from None
+    m = result.manifest
+    click.echo(f"restored the backup of {m.created_at} ({m.engine}, audit log "
+               f"{m.audit_entries} entries, head {m.audit_head[:12] or '-'})")
+    if result.previous is not None:
+        click.echo(f"  the replaced instance folder is kept as {result.previous}")
 
 
 def main() -> None:

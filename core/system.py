@@ -22,6 +22,16 @@ def ruang_migrations() -> str:
 
 @hookimpl
 def ruang_cli_commands() -> Sequence[Any]:
-    from core.cli import db_group, demo, plugins_group, serve, settings_group, tls_group
+    from core.cli import (
+        backup_cmd,
+        db_group,
+        demo,
+        plugins_group,
+        restore_cmd,
+        serve,
+        settings_group,
+        tls_group,
+    )
 
-    return [serve, db_group, plugins_group, settings_group, demo, tls_group]
+    return [serve, db_group, plugins_group, settings_group, demo, tls_group, backup_cmd,
+            restore_cmd]
