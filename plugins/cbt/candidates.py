@@ -14,8 +14,10 @@ import csv
 import io
 import re
 import secrets
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -37,6 +39,7 @@ MAX_ROWS = 5000
 # staff passwords and a lab's cards still print in seconds (OWASP's argon2id minimum).
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 _DUMMY = _hasher.hash("ruang-dummy-candidate")
+_T = TypeVar("_T")
 
 _ALIASES = {
     "nim": "student_number", "npm": "student_number", "nis": "student_number",
@@ -232,13 +235,51 @@ def issue_passwords(session: Session, exam: Exam, chosen: list[Candidate] | None
     return out
 
 
+def _off_loop(fn: Callable[..., _T], *args: Any) -> _T:
+    """``fn(*args)`` in a real OS thread when this process runs on an event loop.
+
+    ``ruang serve`` monkey-patches the process for gevent or eventlet (``RUANG_ASYNC_MODE``,
+    see ``core.entry``); every connection is then served by one OS thread, and argon2 (tens
+    of milliseconds of CPU, by design) would hold all of them. argon2-cffi releases the
+    GIL, so in the hub's thread pool (gevent) or eventlet's ``tpool`` it runs beside the
+    loop. Unpatched (threading mode, the CLI, tests) it runs here.
+    """
+    if "gevent" in sys.modules:
+        from gevent import monkey
+
+        if monkey.is_module_patched("threading"):
+            import gevent
+
+            result: _T = gevent.get_hub().threadpool.apply(fn, args)
+            return result
+    if "eventlet" in sys.modules:
+        from eventlet import patcher
+
+        if patcher.is_monkey_patched("thread"):
+            from eventlet import tpool
+
+            executed: _T = tpool.execute(fn, *args)
+            return executed
+    return fn(*args)
+
+
+def _password_ok(stored: str, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(stored, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def password_ok(stored: str, password: str) -> bool:
+    """Whether ``password`` matches the argon2 hash ``stored``, verified off the event
+    loop (:func:`_off_loop`). An empty ``stored`` costs the same and never matches."""
+    ok = _off_loop(_password_ok, stored or _DUMMY, password)
+    return ok and bool(stored)
+
+
 def verify(session: Session, participant_number: str, password: str) -> Candidate | None:
     """The candidate whose participant number and password these are, or ``None``."""
     number = participant_number.strip().upper()
     cand = session.scalar(select(Candidate).where(Candidate.participant_number == number))
     stored = cand.password_hash if cand is not None else ""
-    try:
-        ok = _hasher.verify(stored or _DUMMY, password.strip().upper()) and bool(stored)
-    except (VerificationError, InvalidHashError):
-        ok = False
-    return cand if ok else None
+    return cand if password_ok(stored or "", password.strip().upper()) else None

@@ -20,6 +20,7 @@ starts; images are inlined as ``data:`` URIs so the encrypted paper is all a kio
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import secrets
 import threading
@@ -32,13 +33,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.orm import Session
 
 from plugins.cbt import crypto
+from plugins.cbt import exams as exam_service
 from plugins.cbt.bank import asset_bytes, open_version
-from plugins.cbt.content import ItemContent
-from plugins.cbt.models import Asset, Attempt, Exam, ItemVersion
+from plugins.cbt.content import ItemContent, ItemKey
+from plugins.cbt.models import Asset, Attempt, Bank, Candidate, Exam, ItemVersion
 from plugins.cbt.render import with_image_urls
 
 __all__ = ["ENVELOPE_VERSION", "Staged", "aad_for", "display_order", "open_envelope",
-           "paper_key", "responses", "seal_key", "stage"]
+           "opened_version", "paper_key", "responses", "seal_key", "stage", "start_attempt"]
 
 ENVELOPE_VERSION = 1
 KEY_TABLE = "cbt_delivery_attempts"
@@ -83,8 +85,11 @@ class _LRU:
                 self._data.popitem(last=False)
 
 
-# Keyed by (instance folder, row id): tests run many instances in one process.
-_contents = _LRU(4096)
+# Item versions opened (decrypted, validated, sanitised), keyed by (row id, digest of the
+# sealed content and key): a version not yet on anyone's paper may still be edited in place
+# (``bank.update_item``), and its new ciphertext is a new key, so an edit is never served
+# stale. Only in this process's memory, never written anywhere. Images: (instance, row id).
+_opened = _LRU(4096)
 _images = _LRU(512)
 
 
@@ -94,13 +99,38 @@ def _folder() -> Path:
     return ruang().settings.instance.resolve()
 
 
-def _content(session: Session, version: ItemVersion) -> ItemContent:
-    cache_key = (_folder(), version.id)
-    found: ItemContent | None = _contents.get(cache_key)
+def opened_version(session: Session, version: ItemVersion, bank: Bank | None = None
+                   ) -> tuple[ItemContent, ItemKey]:
+    """``bank.open_version`` through the cache. Every sign-in of an exam opens the same
+    versions (to build the paper, then to stage it); opening one costs two decryptions and
+    a validation that re-sanitises its HTML. The result is shared: do not change it."""
+    digest = hashlib.blake2b(version.content_enc, digest_size=16)
+    digest.update(b"\0")
+    digest.update(version.key_enc)
+    cache_key = (version.id, digest.digest())
+    found: tuple[ItemContent, ItemKey] | None = _opened.get(cache_key)
     if found is None:
-        found, _key = open_version(session, version)
-        _contents.put(cache_key, found)
+        found = open_version(session, version, bank)
+        _opened.put(cache_key, found)
     return found
+
+
+def _content(session: Session, version: ItemVersion) -> ItemContent:
+    return opened_version(session, version)[0]
+
+
+def start_attempt(session: Session, exam: Exam, candidate: Candidate) -> Attempt:
+    """``exams.start_attempt`` (which builds the candidate's paper) with the item versions
+    opened through :func:`opened_version`: the paper is the same, built without decrypting
+    every item again for every candidate."""
+    return exam_service.start_attempt(session, exam, candidate)
+
+
+# exams.build_paper opens each item version of the paper to shuffle its options. The exams
+# module is the authoring side's; rather than change it, its ``open_version`` (bank's) is
+# replaced by the cached one, which returns the same content for the same stored version.
+if exam_service.open_version is open_version:
+    exam_service.open_version = opened_version
 
 
 def _image_uri(session: Session, asset_id: int) -> str | None:

@@ -87,7 +87,7 @@ def stage_attempt(session: Session, exam: Exam, candidate: Candidate,
     attempt = session.scalar(select(Attempt).where(Attempt.candidate_id == candidate.id)
                              .order_by(Attempt.number.desc()).limit(1))
     if attempt is None:
-        attempt = exam_service.start_attempt(session, exam, candidate)
+        attempt = paper.start_attempt(session, exam, candidate)
     delivery = session.get(DeliveryAttempt, attempt.id)
     if delivery is None:
         staged = paper.stage(session, attempt, exam)
@@ -124,7 +124,8 @@ def sign_in(db: Database, kiosk_token: str, number: str, password: str, *, ip: s
         _record(db, kiosk.id, number, False, "seb", ip)
         raise DeliveryError("seb_required")
     with db.session() as s:
-        # argon2 on purpose: the cost is what makes guessing passwords slow.
+        # argon2 on purpose: the cost is what makes guessing passwords slow. It runs in an
+        # OS thread (``roster.password_ok``), so the other kiosks are served meanwhile.
         found = roster.verify(s, number, password)
     if found is None:
         _record(db, kiosk.id, number, False, "wrong", ip)
