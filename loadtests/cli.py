@@ -289,6 +289,11 @@ def main(argv: list[str] | None = None) -> int:
                              "stalled longer than MS, with the code that held it")
     parser.add_argument("--strict", action="store_true",
                         help="exit 2 when a measured target is missed")
+    parser.add_argument("--nodes", type=int, default=1,
+                        help="cluster mode: this many ruang serve nodes, with "
+                             "--database postgresql and Redis (see loadtests/cluster.py)")
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite",
+                        help="postgresql: a throw-away PostgreSQL cluster (cluster mode)")
     args = parser.parse_args(argv)
     profile = PROFILES[args.profile]
     if args.kiosks:
@@ -302,6 +307,12 @@ def main(argv: list[str] | None = None) -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     command = "python -m loadtests " + shlex.join(sys.argv[1:] if argv is None else argv)
+    if args.nodes > 1 or args.database != "sqlite":
+        from loadtests import cluster
+
+        return cluster.main_run(profile, out, nodes=args.nodes, database=args.database,
+                                async_mode=args.async_mode, command=command,
+                                stall_ms=args.stall_ms)
     modes = ["gevent", "eventlet"] if args.compare_async else [args.async_mode]
     template_root = Path(tempfile.mkdtemp(prefix="ruang-lt-seed-"))
     try:
