@@ -176,7 +176,8 @@ def _uncontended(sampler: Sampler, acks: list[list[float]], window_s: float = 1.
 
 def run_one(profile: Profile, async_mode: str, template: Path, out: Path, *,
             pin: bool, command: str, py_spy: str | None = None,
-            py_spy_phases: set[str] | None = None, stall_ms: float = 0.0) -> dict[str, Any]:
+            py_spy_phases: set[str] | None = None, stall_ms: float = 0.0,
+            proctor_poll_s: float | None = None) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"ruang-lt-{async_mode}-"))
     instance = work / "instance"
@@ -199,6 +200,8 @@ def run_one(profile: Profile, async_mode: str, template: Path, out: Path, *,
         cmd += ["--cpu", str(driver_cpu)]
     if not profile.storm_silent:
         cmd += ["--storm-fin"]
+    if proctor_poll_s is not None:
+        cmd += ["--proctor-poll-s", str(proctor_poll_s)]
     exit_error = ""
     client: list[Sampler] = []
     try:
@@ -287,6 +290,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stall-ms", type=float, default=0.0, metavar="MS",
                         help="note (server.log, summary) every time the server's event loop "
                              "stalled longer than MS, with the code that held it")
+    parser.add_argument("--proctor-poll-s", type=float, default=None, metavar="S",
+                        help="how often each proctor polls the room's status (default 5, as "
+                             "the polling exam-room page; 0: proctors only press start, as "
+                             "with a seat map pushed over a socket)")
     parser.add_argument("--strict", action="store_true",
                         help="exit 2 when a measured target is missed")
     parser.add_argument("--nodes", type=int, default=1,
@@ -329,7 +336,8 @@ def main(argv: list[str] | None = None) -> int:
             reports.append(run_one(profile, mode, template, where, pin=not args.no_pin,
                                    command=command, py_spy=args.py_spy,
                                    py_spy_phases=set(args.py_spy_phases.split(",")),
-                                   stall_ms=args.stall_ms))
+                                   stall_ms=args.stall_ms,
+                                   proctor_poll_s=args.proctor_poll_s))
     finally:
         shutil.rmtree(template_root, ignore_errors=True)
     main_report = dict(reports[0])

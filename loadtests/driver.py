@@ -451,6 +451,7 @@ class ProctorUser(User):
 
     wait_time = constant(3600)
     fixed_count = 0  # set per run: one per session
+    poll_s = PROCTOR_POLL_S  # 0: sign in and press start, but do not poll the room's status
     session_id: int = 0
 
     def on_start(self) -> None:
@@ -494,7 +495,11 @@ class ProctorUser(User):
     @task
     def watch(self) -> None:
         ctl = _controller()
-        gevent.sleep(random.uniform(0, PROCTOR_POLL_S))
+        if self.poll_s <= 0:
+            ctl.all_done.wait()
+            gevent.sleep(3600)
+            return
+        gevent.sleep(random.uniform(0, self.poll_s))
         while not ctl.finished.is_set() and self.session_id:
             t = time.perf_counter()
             try:
@@ -505,7 +510,7 @@ class ProctorUser(User):
                                error=None if ok else f"HTTP {resp.status_code}")
             except requests.RequestException as exc:
                 ctl.rec.record("http:room_status", t, False, kind="http", error=str(exc))
-            ctl.finished.wait(PROCTOR_POLL_S)
+            ctl.finished.wait(self.poll_s)
         ctl.all_done.wait()
         gevent.sleep(3600)
 
@@ -577,6 +582,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--cpu", type=int, default=None)
     parser.add_argument("--storm-fin", action="store_true")
+    parser.add_argument("--proctor-poll-s", type=float, default=PROCTOR_POLL_S)
     args = parser.parse_args(argv)
     if not args.url.startswith(("http://127.0.0.1:", "http://localhost:")):
         parser.error("the load test sends traffic to loopback only")
@@ -595,6 +601,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"{profile.seeded_kiosks}")
     ctl = CTL = Controller(seed, args.url, profile)
     ProctorUser.fixed_count = ctl.wanted_proctors
+    ProctorUser.poll_s = args.proctor_poll_s
     env = Environment(user_classes=[KioskUser, ProctorUser], events=events, host=args.url)
     runner = env.create_local_runner()
     say(f"profile {profile.name}: {profile.kiosks} kiosks, {ctl.wanted_proctors} proctors, "
