@@ -28,6 +28,19 @@ def ruang_models() -> Sequence[type]:
 
 
 @hookimpl
+def ruang_app_created(app: Any) -> None:
+    # Run by `ruang serve` before it listens: a node must not start without the master key
+    # the stored content needs (it would otherwise create a new, wrong one).
+    from plugins.cbt import crypto
+
+    def master_key_check() -> None:
+        r = app.extensions["ruang"]
+        crypto.check_master_key(r.settings, r.db)
+
+    app.extensions.setdefault("ruang.startup_checks", []).append(master_key_check)
+
+
+@hookimpl
 def ruang_migrations() -> str:
     return str(HERE / "migrations")
 
@@ -114,6 +127,13 @@ def ruang_blueprints_reports() -> Sequence[Any]:
     from plugins.cbt.reports.views import bp as reports_bp
 
     return [reports_bp]
+
+
+@hookimpl(specname="ruang_blueprints")
+def ruang_blueprints_marking() -> Sequence[Any]:
+    from plugins.cbt.marking.views import bp as marking_bp
+
+    return [marking_bp]
 
 
 @hookimpl

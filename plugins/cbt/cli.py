@@ -128,6 +128,57 @@ def exams_cmd() -> None:
             click.echo(f"{exam.code:<20} {exam.status:<10} {count:>5} candidate(s)  {exam.title}")
 
 
+@cbt.command("export-results")
+@click.argument("exam_code", metavar="EXAM")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), required=True)
+@click.option("--out", "output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="File to write (replaced if it exists)")
+def export_results_cmd(exam_code: str, fmt: str, output: Path) -> None:
+    """Write an exam's results (one row per candidate on the roster) as CSV or XLSX.
+
+    Exit codes: 0 written; 1 unknown exam or the file cannot be written; 2 bad options.
+    """
+    import os
+    import tempfile
+
+    from core.audit.service import record as audit
+    from plugins.cbt import exams
+    from plugins.cbt.reports.results import to_csv, to_xlsx
+    from plugins.cbt.reports.source import result_rows
+
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():
+        raise click.ClickException(f"cannot write {output}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
+        raise click.ClickException(f"cannot write {output}: permission denied")
+    r = ruang()
+    with r.db.session() as session:
+        exam = exams.exam_by_code(session, exam_code.strip().upper())
+        if exam is None:
+            raise click.ClickException(f"no exam with code {exam_code!r} (see: ruang cbt exams)")
+        rows, sections = result_rows(session, exam)
+        if fmt == "csv":
+            data = to_csv(rows, sections)
+        else:
+            data = to_xlsx(rows, sections, title=f"{exam.title} ({exam.code})",
+                           summary=[("Batas lulus", f"{exam.pass_mark:g}%")])
+        exam_id, code = exam.id, exam.code
+    # Written beside the target and renamed, so a failed run never leaves half a file.
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".ruang-results-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, output)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    with r.db.transaction() as session:
+        audit(session, "cbt.results.exported", actor="cli", object_type="cbt_exams",
+              object_id=exam_id, details={"format": fmt, "rows": len(rows), "file": str(output)})
+    pending = sum(1 for row in rows if row.marking_pending)
+    click.echo(f"{len(rows)} result(s) of {code} written to {output} ({fmt})"
+               + (f"; {pending} wait for essay marking" if pending else ""))
+
+
 @cbt.group("candidates")
 def candidates_group() -> None:
     """Exam rosters."""

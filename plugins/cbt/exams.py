@@ -43,6 +43,9 @@ from plugins.cbt.models import (
 from plugins.cbt.richtext import sanitize
 
 Policy = Literal["never", "after_submit", "after_close"]
+# When scores reach candidates; ``at_date`` and ``manual`` are completed by
+# ``plugins.cbt.marking.release`` (the date, the staff's release).
+ScorePolicy = Literal["never", "after_submit", "after_close", "at_date", "manual"]
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,19}$")
 
 
@@ -66,7 +69,7 @@ class ExamSettings(BaseModel):
     shuffle_options: bool = True
     pass_mark: float = Field(default=0.0, ge=0, le=100)
     negative_marking: float = Field(default=0.0, ge=0, le=1)
-    show_score: Policy = "after_close"
+    show_score: ScorePolicy = "after_close"
     show_answers: Policy = "never"
 
     @field_validator("code")
@@ -394,15 +397,21 @@ def start_attempt(session: Session, exam: Exam, candidate: Candidate,
     return attempt
 
 
-def review_policy(exam: Exam, *, submitted: bool, now: datetime | None = None) -> dict[str, bool]:
-    """What a candidate may see of their attempt now: the score, the right answers."""
+def review_policy(exam: Exam, *, submitted: bool, now: datetime | None = None,
+                  release: Any = None) -> dict[str, bool]:
+    """What a candidate may see of their attempt now: the score, the right answers.
+
+    ``release`` is the exam's ``ResultRelease`` row (its date, the staff's release)."""
+    from plugins.cbt.marking.release import released
+
     now = now or utcnow()
     closed = exam.status == "closed" or (exam.closes_at is not None and now >= exam.closes_at)
 
     def allowed(policy: str) -> bool:
         return (policy == "after_submit" and submitted) or (policy == "after_close" and closed)
 
-    return {"score": allowed(exam.show_score), "answers": allowed(exam.show_answers)}
+    return {"score": released(exam, release, submitted=submitted, now=now),
+            "answers": allowed(exam.show_answers)}
 
 
 def bank_of_item(session: Session, item_id: int) -> Bank | None:

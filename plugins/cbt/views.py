@@ -359,7 +359,8 @@ def _local_dt(value: str) -> datetime | None:
     return datetime.fromisoformat(value).replace(tzinfo=tz)
 
 
-def _exam_settings(form: Any, code: str | None = None) -> exam_service.ExamSettings:
+def _exam_settings(form: Any, code: str | None = None,
+                   show_score: str = "after_close") -> exam_service.ExamSettings:
     try:
         opens, closes = _local_dt(form.get("opens_at", "")), _local_dt(form.get("closes_at", ""))
     except ValueError:
@@ -374,7 +375,8 @@ def _exam_settings(form: Any, code: str | None = None) -> exam_service.ExamSetti
             shuffle_options=bool(form.get("shuffle_options")),
             pass_mark=form.get("pass_mark") or 0,
             negative_marking=float(form.get("negative_marking") or 0) / 100,
-            show_score=form.get("show_score", "after_close"),
+            # The release policy is set on the results page (it may need a date).
+            show_score=form.get("show_score", show_score),
             show_answers=form.get("show_answers", "never"))
     except ValidationError as exc:
         msgs = [f"{'.'.join(str(x) for x in e['loc'])}: "
@@ -445,8 +447,9 @@ def exam_detail(exam_id: int) -> str | WerkzeugResponse:
         with ruang().db.transaction() as session:
             exam = _one(session, Exam, exam_id)
             if action == "settings":
-                exam_service.update_exam(session, exam, _exam_settings(request.form, exam.code),
-                                         current_user)
+                exam_service.update_exam(
+                    session, exam, _exam_settings(request.form, exam.code, exam.show_score),
+                    current_user)
             elif action == "section":
                 exam_service.add_section(session, exam, request.form.get("title", ""))
             elif action in ("fixed", "draw"):

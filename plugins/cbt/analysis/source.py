@@ -2,11 +2,13 @@
 
 Each submitted attempt's items are scored here from the candidates' latest answers (the
 delivery answer log, mapped back to authored option ids by ``plugins.cbt.delivery.paper``)
-with the same rules as ``plugins.cbt.scoring``, and the exam's negative marking. Essays
-stay unscored (``None``) until a rater's score is stored, so the analysis counts them as
-pending. Time on an item is estimated from the answer log: the time from the previous
-change (or the start) to each change of that item, summed; an item never answered has no
-time.
+with the same rules as ``plugins.cbt.scoring``, and the exam's negative marking, under
+the exam's key corrections (``plugins.cbt.marking.corrections``: a corrected key, or an
+item voided with full marks or dropped). Essays stay unscored (``None``) until their
+final mark (``plugins.cbt.marking.ratings``), so the analysis counts them as pending.
+Nothing here is stored: the same data always gives the same scores. Time on an item is
+estimated from the answer log: the time from the previous change (or the start) to each
+change of that item, summed; an item never answered has no time.
 
 The delivery tables are read only when they exist (the plugin's migration made them); an
 instance without them yields no papers.
@@ -71,12 +73,14 @@ def _answered(value: Any) -> bool:
 
 
 def _spec(session: Session, version: ItemVersion, points: float,
-          cache: dict[int, tuple[Any, Any]]) -> tuple[ItemSpec, Any, Any]:
+          cache: dict[int, tuple[Any, Any]], corrected: Any = None) -> tuple[ItemSpec, Any, Any]:
     from plugins.cbt.bank import open_version
 
     if version.id not in cache:
         cache[version.id] = open_version(session, version)
     content, key = cache[version.id]
+    if corrected is not None:
+        key = corrected
     title = content.title or _plain(content.stem) or f"Soal {version.item_id}"
     label = f"#{version.item_id} {title}"
     if version.type in ("single", "multiple"):
@@ -118,7 +122,11 @@ def scored_papers(session: Session, exam: Exam) -> Iterator[ScoredPaper]:
         return
     from plugins.cbt.delivery.models import Answer, DeliveryAttempt
     from plugins.cbt.delivery.paper import responses
+    from plugins.cbt.marking.corrections import active_corrections
+    from plugins.cbt.marking.ratings import final_marks
 
+    corrections = active_corrections(session, exam)
+    marks = final_marks(session, exam)
     cache: dict[int, tuple[Any, Any]] = {}
     rows = session.execute(
         select(Attempt, DeliveryAttempt, Candidate)
@@ -138,13 +146,22 @@ def scored_papers(session: Session, exam: Exam) -> Iterator[ScoredPaper]:
             version = session.get(ItemVersion, ai.item_version_id)
             if version is None:
                 continue
-            spec, content, key = _spec(session, version, ai.points, cache)
+            fix = corrections.get(version.id)
+            if fix is not None and fix.kind == "drop":
+                continue  # voided and left out: in no total, no maximum, no statistic
+            spec, content, key = _spec(session, version, ai.points, cache,
+                                       fix.key if fix is not None else None)
             response = authored.get(ai.position)
             answered = _answered(latest.get(ai.position)) and _answered(response)
-            share = scoring.fraction(version.type, content, key,
-                                     response if answered else None)
-            points = scoring.points(share, ai.points, exam.negative_marking,
-                                    answered=answered)
+            if fix is not None and fix.kind == "full":
+                points: float | None = ai.points
+            elif version.type == "essay":
+                points = marks.get(ai.id)
+            else:
+                share = scoring.fraction(version.type, content, key,
+                                         response if answered else None)
+                points = scoring.points(share, ai.points, exam.negative_marking,
+                                        answered=answered)
             items.append(ScoredItem(
                 ai.position, spec, version.type, points,
                 _choices(version.type, response) if answered else (), answered,

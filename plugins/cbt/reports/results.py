@@ -2,7 +2,8 @@
 
 A :class:`ResultRow` is one candidate's result as staff read it. The exports have the same
 columns: participant number, student number, name, class, study programme, score, maximum,
-percent, the verdict (Lulus / Tidak lulus / Belum dinilai / Tidak hadir), one column per
+percent, the verdict (Lulus / Tidak lulus / Menunggu penilaian esai / Belum dinilai /
+Tidak hadir), one column per
 section, and when the attempt was submitted (local time).
 
 Names come from uploaded rosters, so a cell never becomes a formula: in CSV a text that a
@@ -42,6 +43,7 @@ class ResultRow:
     sections: Mapping[str, float | None] = field(default_factory=dict)
     submitted_at: datetime | None = None  # local time
     absent: bool = False
+    marking_pending: bool = False  # essays of the attempt wait for their final mark
 
     @property
     def percent(self) -> float | None:
@@ -53,6 +55,8 @@ class ResultRow:
     def verdict(self) -> str:
         if self.absent:
             return "Tidak hadir"
+        if self.marking_pending:
+            return "Menunggu penilaian esai"
         if self.passed is None:
             return "Belum dinilai"
         return "Lulus" if self.passed else "Tidak lulus"

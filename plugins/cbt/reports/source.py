@@ -244,7 +244,7 @@ def result_rows(session: Session, exam: Exam) -> tuple[list[ResultRow], list[str
         passed = None if pending else 100.0 * score / top >= exam.pass_mark if top else None
         rows.append(ResultRow(c.participant_number, c.name, c.class_name, c.programme,
                               c.student_number, None if pending else score, top, passed,
-                              sections, _local(paper.submitted_at)))
+                              sections, _local(paper.submitted_at), marking_pending=pending))
     return rows, list(titles.values())
 
 

@@ -8,11 +8,27 @@ Thin: the numbers come from :mod:`plugins.cbt.analysis.source` and
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user
+from pydantic import ValidationError
 from sqlalchemy import select
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from core.accounts.access import public, require
 from core.audit.service import record as audit
@@ -20,6 +36,8 @@ from core.db import utcnow
 from core.instance import ruang
 from core.records.service import as_local
 from plugins.cbt.analysis.source import exam_analysis
+from plugins.cbt.marking import release as releases
+from plugins.cbt.marking.ratings import essay_responses
 from plugins.cbt.models import Candidate, CbtEvent, Exam
 from plugins.cbt.reports.minutes import minutes_pdf
 from plugins.cbt.reports.results import to_csv, to_xlsx
@@ -100,6 +118,82 @@ def results(exam_id: int, fmt: str) -> Response:
                    summary=[("Batas lulus", f"{pass_mark:g}%")])
     return _download(data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      f"hasil-{code}.xlsx")
+
+
+@bp.route("/exams/<int:exam_id>/results")
+@require("cbt.author")
+def results_page(exam_id: int) -> str:
+    with ruang().db.session() as session:
+        exam = _exam(session, exam_id)
+        rows, sections = result_rows(session, exam)
+        release = releases.release_of(session, exam)
+        essays = essay_responses(session, exam)
+        event = session.get(CbtEvent, exam.event_id) if exam.event_id else None
+        tz = ZoneInfo(ruang().settings.timezone)
+        release_at = (release.release_at.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+                      if release is not None and release.release_at else "")
+        return render_template(
+            "cbt_reports/results.html", exam=exam, rows=rows, sections=sections,
+            release=release, release_at=release_at, policies=releases.POLICIES,
+            policy_text=releases.describe(exam, release),
+            now_released=releases.released(exam, release, submitted=True),
+            essays_open=sum(1 for e in essays if e.state != "final"), essays=len(essays),
+            event=event)
+
+
+@bp.route("/exams/<int:exam_id>/release", methods=["POST"])
+@require("cbt.author")
+def release_action(exam_id: int) -> WerkzeugResponse:
+    action = request.form.get("action", "")
+    try:
+        with ruang().db.transaction() as session:
+            exam = _exam(session, exam_id)
+            if action == "policy":
+                when = request.form.get("release_at", "").strip()
+                try:
+                    moment = (datetime.fromisoformat(when).replace(
+                        tzinfo=ZoneInfo(ruang().settings.timezone)) if when else None)
+                except ValueError:
+                    raise releases.ReleaseError(_("Write the date as YYYY-MM-DD HH:MM.")) \
+                        from None
+                form = releases.ReleaseForm(policy=request.form.get("policy", ""),  # type: ignore[arg-type]
+                                            release_at=moment)
+                releases.set_policy(session, exam, form, current_user)
+            elif action in ("release", "withdraw"):
+                releases.release_now(session, exam, current_user, withdraw=action == "withdraw")
+            else:
+                abort(400)
+    except ValidationError as exc:
+        flash("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()),
+              "error")
+    except releases.ReleaseError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("Saved."), "success")
+    return redirect(url_for("cbt_reports.results_page", exam_id=exam_id))
+
+
+@bp.route("/result", methods=["GET", "POST"])
+@public
+def lookup() -> tuple[str, int]:
+    """A candidate's own result, with the participant number and password of the login card."""
+    outcome: Any = None
+    status = 200
+    if request.method == "POST":
+        try:
+            form = releases.LookupForm(
+                participant_number=request.form.get("participant_number", ""),
+                password=request.form.get("password", ""))
+        except ValidationError:
+            outcome = releases.Lookup("refused")
+        else:
+            with ruang().db.transaction() as session:
+                outcome = releases.lookup(session, form, request.remote_addr or "")
+                if outcome.exam is not None:
+                    exam_view = {"code": outcome.exam.code, "title": outcome.exam.title}
+                    outcome = releases.Lookup(outcome.outcome, None, exam_view, outcome.row)
+        status = {"refused": 403, "throttled": 429}.get(outcome.outcome, 200)
+    return render_template("cbt_reports/lookup.html", outcome=outcome), status
 
 
 @bp.route("/exams/<int:exam_id>/slips/<number>.pdf")
