@@ -9,7 +9,9 @@ This is the hot path (a full campus sends a change every few seconds), so it doe
    one and the deadline (plus :data:`~plugins.cbt.delivery.attempts.GRACE_S`) has not
    passed. A duplicate ``(attempt_id, seq)`` is ignored by the unique index. No audit
    entry, no other write;
-3. the acknowledgement, only after the transaction has committed.
+3. the acknowledgement, only after the transaction has committed; the attempts written
+   are marked for the proctors' seat map (a set in memory, sent in batches by
+   :mod:`~plugins.cbt.delivery.seatmap`).
 
 Group commit (:class:`GroupCommit`): changes that arrive while a transaction is being
 written wait for it to finish and are then written together, in one transaction, by
@@ -40,6 +42,7 @@ from sqlalchemy.sql.expression import Executable
 from core.db import Database, UTCDateTime, utcnow
 from plugins.cbt.delivery.attempts import GRACE_S
 from plugins.cbt.delivery.models import Answer, DeliveryAttempt
+from plugins.cbt.delivery.seatmap import mark_dirty
 
 __all__ = ["MAX_ESSAY", "MAX_SHORT", "GroupCommit", "Pending", "check_value", "writer"]
 
@@ -108,6 +111,7 @@ def _insert(dialect: str) -> Executable:
     guard = exists().where(
         DeliveryAttempt.attempt_id == bindparam("ga", type_=Integer),
         DeliveryAttempt.state == "running",
+        DeliveryAttempt.locked.is_(False),
         DeliveryAttempt.login_hash == bindparam("h", type_=String),
         DeliveryAttempt.deadline_at > bindparam("cutoff", type_=UTCDateTime()),
     )
@@ -128,12 +132,16 @@ def _why_not(conn: Connection, p: Pending, now: datetime) -> dict[str, Any]:
     if dup is not None:
         return {"ok": True, "s": p.seq, "dup": True}
     row = conn.execute(select(DeliveryAttempt.state, DeliveryAttempt.login_hash,
-                              DeliveryAttempt.deadline_at)
+                              DeliveryAttempt.deadline_at, DeliveryAttempt.locked)
                        .where(DeliveryAttempt.attempt_id == p.attempt_id)).first()
     if row is None or row.login_hash != p.login_hash:
         code = "logged_out"
     elif row.state == "submitted":
         code = "submitted"
+    elif row.state == "paused":
+        code = "paused"
+    elif row.locked:
+        code = "locked"
     elif row.state != "running":
         code = "not_running"
     else:
@@ -210,6 +218,8 @@ class GroupCommit:
                 p.result = result
             self.batches += 1
             self.written += len(batch)
+            mark_dirty({p.attempt_id for p, r in zip(batch, results, strict=True)
+                        if r.get("ok") and not r.get("dup")})
         except SQLAlchemyError:
             if len(batch) == 1:
                 log.exception("an answer could not be stored")

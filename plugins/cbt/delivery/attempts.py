@@ -34,7 +34,7 @@ from core.audit.service import record as audit
 from core.db import Database, utcnow
 from plugins.cbt.delivery import paper
 from plugins.cbt.delivery.models import Answer, DeliveryAttempt, SessionStart
-from plugins.cbt.delivery.push import emit, emit_after_commit, ms
+from plugins.cbt.delivery.push import changed, emit, emit_after_commit, ms
 from plugins.cbt.models import Attempt, CbtSession, Exam
 
 __all__ = ["GRACE_S", "DeliveryError", "Started", "auto_submit_due", "current_answers",
@@ -99,7 +99,7 @@ def key_b64(session: Session, exam: Exam, delivery: DeliveryAttempt) -> str:
     return base64.b64encode(raw).decode()
 
 
-def _start_rows(session: Session, deliveries: list[DeliveryAttempt], by: str,
+def _start_rows(session: Session, deliveries: list[Any], by: str,
                 now: datetime) -> list[Started]:
     """Start each ``ready`` attempt of ``deliveries``; those another start took are skipped."""
     started: list[Started] = []
@@ -116,7 +116,7 @@ def _start_rows(session: Session, deliveries: list[DeliveryAttempt], by: str,
         exam = exams[exam_id]
         if exam is None:
             continue
-        deadline = deadline_for(now, d.duration_s, d.extra_s, exam.closes_at)
+        deadline = deadline_for(now, d.duration_s, d.extra_s + d.paused_s, exam.closes_at)
         if deadline <= now:
             continue  # the exam has closed: starting would give no time at all
         won = session.execute(
@@ -129,6 +129,7 @@ def _start_rows(session: Session, deliveries: list[DeliveryAttempt], by: str,
             continue
         started.append(Started(d.attempt_id, key_b64(session, exam, d), deadline))
     _set_status(session, [s.attempt_id for s in started], "in_progress")
+    changed(session, [s.attempt_id for s in started])
     return started
 
 
@@ -141,13 +142,26 @@ def _announce(session: Session, started: list[Started], now: datetime) -> None:
 def start_session(session: Session, cbt_session: CbtSession, actor: Any = None,
                   now: datetime | None = None) -> list[Started]:
     """The proctor's start: every candidate of the session who is signed in and waiting
-    gets their key now. Candidates who sign in later start with the token."""
+    gets their key now. Candidates who sign in later start with the token; those late (see
+    :func:`~plugins.cbt.delivery.seatmap.is_late`) or refused wait for the proctor's
+    admission.
+
+    Only the columns a start needs are read: the rows also hold every candidate's
+    encrypted paper, which a room of a thousand would otherwise load for nothing.
+    """
+    from plugins.cbt.delivery.seatmap import is_late, room_started_at
+
     now = now or utcnow()
     if cbt_session.status == "cancelled":
         raise DeliveryError("cancelled", "the session is cancelled")
-    waiting = list(session.scalars(select(DeliveryAttempt).where(
-        DeliveryAttempt.session_id == cbt_session.id, DeliveryAttempt.state == "ready",
-        DeliveryAttempt.login_hash != "")))
+    room_start = room_started_at(session, cbt_session.id)
+    da = DeliveryAttempt
+    waiting = [row for row in session.execute(
+        select(da.attempt_id, da.duration_s, da.extra_s, da.paused_s, da.paper_key_enc,
+               da.admission)
+        .where(da.session_id == cbt_session.id, da.state == "ready", da.login_hash != "",
+               da.admission != "refused"))
+        if not is_late("ready", row.admission, room_start, now)]
     started = _start_rows(session, waiting, "proctor", now)
     if session.get(SessionStart, cbt_session.id) is None:
         session.add(SessionStart(session_id=cbt_session.id, started_at=now,
@@ -160,8 +174,13 @@ def start_session(session: Session, cbt_session: CbtSession, actor: Any = None,
 
 def start_by_token(db: Database, attempt_id: int, secret_hash: str, typed: str,
                    now: datetime | None = None) -> Started:
-    """The candidate typed the session token at the kiosk: start their attempt."""
+    """The candidate typed the session token at the kiosk: start their attempt.
+
+    A candidate the proctor refused, or who comes late (see
+    :func:`~plugins.cbt.delivery.seatmap.is_late`), waits for the proctor's admission.
+    """
     from plugins.cbt.delivery import tokens
+    from plugins.cbt.delivery.seatmap import is_late, room_started_at
 
     now = now or utcnow()
     with db.session() as s:
@@ -170,16 +189,22 @@ def start_by_token(db: Database, attempt_id: int, secret_hash: str, typed: str,
             raise DeliveryError("logged_out")
         session_id = d.session_id
         state = d.state
+        admission = d.admission
+        room_start = room_started_at(s, session_id) if session_id is not None else None
     if state == "submitted":
         raise DeliveryError("submitted")
     if session_id is None:
         raise DeliveryError("no_session")
+    if state == "ready" and admission == "refused":
+        raise DeliveryError("refused")
     if state == "ready" and not tokens.check(db, session_id, typed, now):
         raise DeliveryError("bad_token")
+    if is_late(state, admission, room_start, now):
+        raise DeliveryError("needs_admission")
     with db.transaction() as s:
         d = s.get(DeliveryAttempt, attempt_id)
         assert d is not None
-        if d.state == "running":
+        if d.state in ("running", "paused"):
             exam = exam_of(s, attempt_id)
             assert exam is not None and d.deadline_at is not None
             return Started(attempt_id, key_b64(s, exam, d), d.deadline_at)
@@ -202,6 +227,7 @@ def _close(session: Session, d: DeliveryAttempt, by: str, now: datetime) -> bool
         return False
     _set_status(session, [d.attempt_id], "submitted")
     emit_after_commit(session, "submitted", {"by": by, "at": ms(now)}, d.attempt_id)
+    changed(session, [d.attempt_id])
     return True
 
 
@@ -216,6 +242,10 @@ def submit(db: Database, attempt_id: int, secret_hash: str, by: str = "candidate
         if d.state == "submitted":
             assert d.submitted_at is not None
             return d.submitted_at, answered_count(s, attempt_id), True
+        if d.state == "paused":
+            raise DeliveryError("paused")
+        if d.locked:
+            raise DeliveryError("locked")
         if d.state != "running":
             raise DeliveryError("not_running")
         _close(s, d, by, now)
@@ -276,6 +306,7 @@ def reset_login(session: Session, attempt_id: int, actor: Any, reason: str = "")
     audit(session, "cbt.attempt.login_reset", actor=actor, object_type="cbt_attempt",
           object_id=attempt_id, details={"kiosk": old_kiosk, "reason": reason[:300]})
     emit_after_commit(session, "logged_out", {"reason": "reset"}, attempt_id)
+    changed(session, [attempt_id])
     return True
 
 
@@ -288,12 +319,15 @@ def extend(session: Session, attempt_id: int, seconds: int, actor: Any,
     d.extra_s += seconds
     if d.started_at is not None:
         exam = exam_of(session, attempt_id)
-        d.deadline_at = deadline_for(d.started_at, d.duration_s, d.extra_s,
+        d.deadline_at = deadline_for(d.started_at, d.duration_s, d.extra_s + d.paused_s,
                                      exam.closes_at if exam else None)
     audit(session, "cbt.attempt.time_changed", actor=actor, object_type="cbt_attempt",
-          object_id=attempt_id, details={"seconds": seconds, "reason": reason[:300]})
-    emit_after_commit(session, "time", {"deadline": ms(d.deadline_at), "now": ms(utcnow())},
-                      attempt_id)
+          object_id=attempt_id, details={"seconds": seconds, "reason": reason[:300],
+                                         "deadline": d.deadline_at.isoformat()
+                                         if d.deadline_at else None})
+    emit_after_commit(session, "time", {"deadline": ms(d.deadline_at), "now": ms(utcnow()),
+                                        "extra_s": d.extra_s}, attempt_id)
+    changed(session, [attempt_id])
     return d.deadline_at
 
 

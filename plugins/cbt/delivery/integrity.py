@@ -119,4 +119,7 @@ def record(db: Database, attempt_id: int, kind: str, *, kiosk_id: int | None = N
     with db.transaction() as s:
         s.add(IntegrityEvent(attempt_id=attempt_id, kiosk_id=kiosk_id, kind=kind,
                              count=count + folded, detail=detail[:200]))
+    from plugins.cbt.delivery.seatmap import mark_dirty
+
+    mark_dirty([attempt_id])
     return True

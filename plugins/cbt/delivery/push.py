@@ -26,6 +26,11 @@ def attempt_room(attempt_id: int) -> str:
     return f"attempt:{attempt_id}"
 
 
+def session_room(session_id: int) -> str:
+    """Every kiosk connection of a session's candidates (for the proctor's messages)."""
+    return f"exam-session:{session_id}"
+
+
 def ms(value: datetime | None) -> int | None:
     """A time as the protocol carries it: milliseconds since the Unix epoch (UTC)."""
     return None if value is None else int(value.timestamp() * 1000)
@@ -55,6 +60,34 @@ def after_commit(session: Session, fn: Callable[[], Any]) -> None:
 
 def emit_after_commit(session: Session, event_name: str, data: Any, attempt_id: int) -> None:
     after_commit(session, lambda: emit(event_name, data, attempt_id))
+
+
+def emit_to_session(session: Session, event_name: str, data: Any, session_id: int) -> None:
+    """Send to every kiosk of a session once ``session`` commits."""
+    def send() -> None:
+        from flask import has_app_context
+
+        if has_app_context():
+            from core.instance import ruang
+
+            ruang().socketio.emit(event_name, data, to=session_room(session_id),
+                                  namespace=NAMESPACE)
+
+    after_commit(session, send)
+
+
+def changed(session: Session, attempt_ids: list[int]) -> None:
+    """Tell the proctors' seat maps, once ``session`` commits, that these attempts changed."""
+    ids = list(attempt_ids)
+    if not ids:
+        return
+
+    def mark() -> None:
+        from plugins.cbt.delivery.seatmap import mark_dirty
+
+        mark_dirty(ids)
+
+    after_commit(session, mark)
 
 
 def _run(session: Session) -> None:

@@ -32,7 +32,8 @@ from core.rooms import kiosks
 from plugins.cbt.delivery import answers, attempts, integrity, texts
 from plugins.cbt.delivery.attempts import DeliveryError, login_hash, same_login
 from plugins.cbt.delivery.models import DeliveryAttempt
-from plugins.cbt.delivery.push import NAMESPACE, attempt_room, ms
+from plugins.cbt.delivery.push import NAMESPACE, attempt_room, ms, session_room
+from plugins.cbt.delivery.seatmap import mark_dirty
 
 __all__ = ["NAMESPACE", "PROTOCOL", "handlers"]
 
@@ -198,6 +199,7 @@ def on_connect(data: Any) -> None:
                                           "message": texts.error("logged_out")})
         seb_ok = integrity.seb_ok(s, lab.id, (auth.seb_url, auth.seb_key))
         shape = list(d.shape or [])
+        session_id = d.session_id
     if not seb_ok:
         integrity.record(r.db, auth.attempt, "seb_failed", kiosk_id=kiosk.id)
         raise ConnectionRefusedError({"error": "seb_required",
@@ -205,13 +207,35 @@ def on_connect(data: Any) -> None:
     kiosks.heartbeat(r.db, kiosk.id, ip=request.remote_addr or "",
                      user_agent=request.headers.get("User-Agent", ""))
     join_room(attempt_room(auth.attempt))
+    if session_id is not None:
+        join_room(session_room(session_id))
     with _conns_lock:
         _conns[_sid()] = Conn(auth.attempt, kiosk.id, secret_hash, shape)
+    _set_online(auth.attempt, True)
+
+
+def _set_online(attempt_id: int, online: bool) -> None:
+    """For the seat map: whether a kiosk of the attempt is connected (to any process)."""
+    from sqlalchemy import update
+
+    try:
+        with ruang().db.transaction() as s:
+            s.execute(update(DeliveryAttempt).where(
+                DeliveryAttempt.attempt_id == attempt_id, DeliveryAttempt.online != online)
+                .values(online=online).execution_options(synchronize_session=False))
+    except Exception:  # the seat map falls back on the kiosk's heartbeat
+        log.exception("could not note attempt %s online=%s", attempt_id, online)
+        return
+    mark_dirty([attempt_id])
 
 
 def on_disconnect(_reason: Any = None) -> None:
     with _conns_lock:
-        _conns.pop(_sid(), None)
+        conn = _conns.pop(_sid(), None)
+        others = conn is not None and any(c.attempt_id == conn.attempt_id
+                                          for c in _conns.values())
+    if conn is not None and not others:
+        _set_online(conn.attempt_id, False)
 
 
 def _guard(event: str) -> tuple[Conn | None, dict[str, Any] | None]:
@@ -242,8 +266,9 @@ def on_hello(data: Any) -> dict[str, Any]:
         if d is None or not same_login(d.login_hash, conn.login_hash):
             return _refuse("logged_out")
         out: dict[str, Any] = {"ok": True, "v": PROTOCOL, "state": d.state,
-                               "now": ms(utcnow()), "deadline": ms(d.deadline_at)}
-        if d.state == "running":
+                               "now": ms(utcnow()), "deadline": ms(d.deadline_at),
+                               "locked": bool(d.locked), "paused_at": ms(d.paused_at)}
+        if d.state in ("running", "paused"):
             exam = attempts.exam_of(s, d.attempt_id)
             if exam is not None:
                 out["key"] = attempts.key_b64(s, exam, d)
@@ -309,7 +334,7 @@ def on_time(data: Any) -> dict[str, Any]:
     if d is None or not same_login(d.login_hash, conn.login_hash):
         return _refuse("logged_out")
     return {"ok": True, "now": ms(utcnow()), "deadline": ms(d.deadline_at), "state": d.state,
-            "t": msg.t}
+            "locked": bool(d.locked), "t": msg.t}
 
 
 def on_signal(data: Any) -> dict[str, Any]:
@@ -365,7 +390,9 @@ _token_tries = _Tries()
 
 
 def handlers() -> list[SocketHandler]:
-    return [
+    from plugins.cbt.delivery import proctor_sockets
+
+    return [*proctor_sockets.handlers(),
         SocketHandler("connect", on_connect, namespace=NAMESPACE),
         SocketHandler("disconnect", on_disconnect, namespace=NAMESPACE),
         SocketHandler("hello", on_hello, namespace=NAMESPACE),

@@ -13,7 +13,8 @@ from typing import Any
 
 from core.web.i18n import N_
 
-__all__ = ["ERRORS", "UI", "error", "t", "ui"]
+__all__ = ["DONE", "ERRORS", "PROCTOR_ERRORS", "ROOM", "UI", "action_done", "error",
+           "proctor_error", "room_labels", "room_texts", "t", "ui"]
 
 ERRORS: dict[str, str] = {
     "not_enrolled": N_("This computer is not enrolled as an exam kiosk. Ask the staff to "
@@ -45,6 +46,10 @@ ERRORS: dict[str, str] = {
     "closed": N_("The exam has closed."),
     "cancelled": N_("The session is cancelled."),
     "unavailable": N_("The server could not save just now; the answer is sent again."),
+    "paused": N_("The proctor has paused the exam. Your time is stopped."),
+    "locked": N_("The proctor has locked this computer. Wait for the proctor."),
+    "needs_admission": N_("You are late. Wait until the proctor admits you."),
+    "refused": N_("The proctor did not admit you to this session."),
 }
 
 UI: dict[str, str] = {
@@ -112,6 +117,16 @@ UI: dict[str, str] = {
     "choose": N_("Choose..."),
     "nav": N_("Questions"),
     "reconnecting": N_("Reconnecting..."),
+    "paused_title": N_("The exam is paused"),
+    "paused_text": N_("The proctor has paused the exam. Your time is stopped and every answer "
+                      "is kept."),
+    "locked_title": N_("This computer is locked"),
+    "locked_text": N_("The proctor has locked this computer. Please wait for the proctor."),
+    "message_title": N_("Message from the proctor"),
+    "close": N_("Close"),
+    "time_changed": N_("The proctor changed your time."),
+    "reopened": N_("The proctor reopened your exam. Sign in again to continue."),
+    "refused_text": N_("The proctor did not admit you to this session."),
 }
 
 # The proctor's pages and messages, by English msgid. Templates and views call ``_`` on
@@ -158,14 +173,171 @@ PAGES: dict[str, str] = {
     "Allowed Config Keys (one per line, as Safe Exam Browser shows them)":
         "Config Key yang diizinkan (satu per baris, seperti ditampilkan Safe Exam Browser)",
     "Save": "Simpan",
+    "Project the token": "Tampilkan token di proyektor",
+    "For everyone in the session:": "Untuk semua peserta sesi:",
+    "Change time": "Ubah waktu",
+    "Pause": "Jeda",
+    "Resume": "Lanjutkan",
+    "Send a message": "Kirim pesan",
+    "Record an incident": "Catat kejadian",
+    "Connecting...": "Menghubungkan...",
+    "All": "Semua",
+    "With warnings only": "Hanya yang berperingatan",
+    "Search": "Cari",
+    "Number, name or seat": "Nomor, nama, atau kursi",
+    "View": "Tampilan",
+    "Seat map": "Denah kursi",
+    "List": "Daftar",
+    "Marked": "Ragu-ragu",
+    "Warnings": "Peringatan",
+    "Incidents": "Kejadian",
+    "None recorded.": "Belum ada yang dicatat.",
+    "Close": "Tutup",
+    "Type this token on your computer to start the exam.":
+        "Ketik token ini di komputer Anda untuk memulai ujian.",
     "%(key)s is not a Config Key (64 hexadecimal characters).":
         "%(key)s bukan Config Key (64 karakter heksadesimal).",
     "Give at least one Config Key when Safe Exam Browser is required.":
         "Isi paling sedikit satu Config Key bila Safe Exam Browser diwajibkan.",
 }
+# The proctor's live room page (room.js gets these by key).
+ROOM: dict[str, str] = {
+    "absent": N_("Not signed in"),
+    "signed_out": N_("Signed out"),
+    "ready": N_("Waiting"),
+    "running": N_("Working"),
+    "paused": N_("Paused"),
+    "locked": N_("Locked"),
+    "submitted": N_("Submitted"),
+    "late": N_("Late: admit?"),
+    "refused": N_("Refused"),
+    "online": N_("Online"),
+    "offline": N_("Offline"),
+    "focus_lost": N_("Left the exam window"),
+    "fullscreen_exit": N_("Left full screen"),
+    "reload": N_("Reloaded the page"),
+    "seb_failed": N_("Safe Exam Browser check failed"),
+    "other": N_("Other signals"),
+    "answered": N_("answered"),
+    "flagged": N_("marked"),
+    "left": N_("left"),
+    "live": N_("Live"),
+    "disconnected": N_("Reconnecting to the server..."),
+    "no_match": N_("No candidate matches the filter."),
+    "reason": N_("Reason (required)"),
+    "minutes": N_("Minutes (negative to shorten)"),
+    "reopen_minutes": N_("Minutes from now"),
+    "text": N_("Message"),
+    "category": N_("Category"),
+    "send": N_("Confirm"),
+    "cancel": N_("Cancel"),
+    "everyone": N_("Everyone in the session"),
+    "reason_required": N_("Give a reason."),
+    "failed": N_("The action failed."),
+    "act_admit": N_("Admit"),
+    "act_refuse": N_("Refuse"),
+    "act_extend": N_("Change time"),
+    "act_pause": N_("Pause"),
+    "act_resume": N_("Resume"),
+    "act_lock": N_("Lock"),
+    "act_unlock": N_("Unlock"),
+    "act_reset": N_("Reset login"),
+    "act_force_submit": N_("Force submit"),
+    "act_reopen": N_("Reopen"),
+    "act_message": N_("Send a message"),
+    "act_incident": N_("Record an incident"),
+    "cat_technical": N_("Technical problem"),
+    "cat_conduct": N_("Conduct"),
+    "cat_health": N_("Health"),
+    "cat_late": N_("Late arrival"),
+    "cat_other": N_("Other"),
+}
+
+PROCTOR_ERRORS: dict[str, str] = {
+    "reason_required": N_("Give a reason (for a message or an incident: its text)."),
+    "not_found": N_("That candidate is not in this session."),
+    "invalid": N_("The action is incomplete or not valid here."),
+}
+
+DONE: dict[str, str] = {
+    "admit": N_("Admitted: %(n)s."), "refuse": N_("Refused: %(n)s."),
+    "extend": N_("Time changed for %(n)s candidate(s)."),
+    "pause": N_("Paused: %(n)s."), "resume": N_("Resumed: %(n)s."),
+    "lock": N_("Locked: %(n)s."), "unlock": N_("Unlocked: %(n)s."),
+    "reset": N_("Login reset: %(n)s."), "force_submit": N_("Submitted by the proctor: %(n)s."),
+    "reopen": N_("Reopened: %(n)s."), "message": N_("Message sent."),
+    "incident": N_("Incident recorded."),
+}
+
 # Indonesian, used while the catalogue has no translation for a msgid.
 _ID: dict[str, str] = {
     **PAGES,
+    ERRORS["paused"]: "Pengawas menjeda ujian. Waktu Anda berhenti.",
+    ERRORS["locked"]: "Pengawas mengunci komputer ini. Tunggu pengawas.",
+    ERRORS["needs_admission"]: "Anda terlambat. Tunggu sampai pengawas mengizinkan Anda masuk.",
+    ERRORS["refused"]: "Pengawas tidak mengizinkan Anda mengikuti sesi ini.",
+    UI["paused_title"]: "Ujian dijeda",
+    UI["paused_text"]: "Pengawas menjeda ujian. Waktu Anda berhenti dan semua jawaban tetap "
+                       "tersimpan.",
+    UI["locked_title"]: "Komputer ini dikunci",
+    UI["locked_text"]: "Pengawas mengunci komputer ini. Mohon tunggu pengawas.",
+    UI["message_title"]: "Pesan dari pengawas",
+    UI["close"]: "Tutup",
+    UI["time_changed"]: "Pengawas mengubah waktu Anda.",
+    UI["reopened"]: "Pengawas membuka kembali ujian Anda. Masuk lagi untuk melanjutkan.",
+    ROOM["signed_out"]: "Login direset",
+    ROOM["paused"]: "Dijeda",
+    ROOM["locked"]: "Dikunci",
+    ROOM["late"]: "Terlambat: izinkan?",
+    ROOM["refused"]: "Ditolak",
+    ROOM["online"]: "Daring",
+    ROOM["offline"]: "Luring",
+    ROOM["focus_lost"]: "Keluar dari jendela ujian",
+    ROOM["fullscreen_exit"]: "Keluar dari layar penuh",
+    ROOM["reload"]: "Memuat ulang halaman",
+    ROOM["seb_failed"]: "Pemeriksaan Safe Exam Browser gagal",
+    ROOM["other"]: "Sinyal lain",
+    ROOM["answered"]: "terjawab",
+    ROOM["flagged"]: "ragu-ragu",
+    ROOM["left"]: "tersisa",
+    ROOM["live"]: "Langsung",
+    ROOM["disconnected"]: "Menghubungkan kembali ke server...",
+    ROOM["no_match"]: "Tidak ada peserta yang cocok dengan filter.",
+    ROOM["reason"]: "Alasan (wajib)",
+    ROOM["minutes"]: "Menit (negatif untuk mengurangi)",
+    ROOM["reopen_minutes"]: "Menit dari sekarang",
+    ROOM["text"]: "Pesan",
+    ROOM["category"]: "Kategori",
+    ROOM["send"]: "Konfirmasi",
+    ROOM["everyone"]: "Semua peserta sesi",
+    ROOM["reason_required"]: "Isi alasannya.",
+    ROOM["failed"]: "Tindakan gagal.",
+    ROOM["act_admit"]: "Izinkan",
+    ROOM["act_refuse"]: "Tolak",
+    ROOM["act_extend"]: "Ubah waktu",
+    ROOM["act_pause"]: "Jeda",
+    ROOM["act_resume"]: "Lanjutkan",
+    ROOM["act_lock"]: "Kunci",
+    ROOM["act_unlock"]: "Buka kunci",
+    ROOM["act_force_submit"]: "Kumpulkan paksa",
+    ROOM["act_reopen"]: "Buka kembali",
+    ROOM["act_message"]: "Kirim pesan",
+    ROOM["act_incident"]: "Catat kejadian",
+    ROOM["cat_technical"]: "Masalah teknis",
+    ROOM["cat_conduct"]: "Perilaku",
+    ROOM["cat_health"]: "Kesehatan",
+    ROOM["cat_late"]: "Keterlambatan",
+    ROOM["cat_other"]: "Lainnya",
+    PROCTOR_ERRORS["reason_required"]: "Isi alasannya (untuk pesan atau kejadian: isinya).",
+    PROCTOR_ERRORS["not_found"]: "Peserta itu tidak ada di sesi ini.",
+    PROCTOR_ERRORS["invalid"]: "Tindakan belum lengkap atau tidak berlaku di sini.",
+    DONE["admit"]: "Diizinkan: %(n)s.", DONE["refuse"]: "Ditolak: %(n)s.",
+    DONE["extend"]: "Waktu diubah untuk %(n)s peserta.",
+    DONE["pause"]: "Dijeda: %(n)s.", DONE["resume"]: "Dilanjutkan: %(n)s.",
+    DONE["lock"]: "Dikunci: %(n)s.", DONE["unlock"]: "Dibuka: %(n)s.",
+    DONE["reset"]: "Login direset: %(n)s.", DONE["force_submit"]: "Dikumpulkan pengawas: %(n)s.",
+    DONE["reopen"]: "Dibuka kembali: %(n)s.", DONE["message"]: "Pesan terkirim.",
+    DONE["incident"]: "Kejadian dicatat.",
     ERRORS["not_enrolled"]: "Komputer ini belum terdaftar sebagai kiosk ujian. Minta staf "
                             "mendaftarkannya.",
     ERRORS["throttled"]: "Terlalu banyak percobaan salah di komputer ini. Coba lagi dalam "
@@ -299,6 +471,25 @@ def error(code: str, detail: str = "") -> str:
     if msgid is None:
         return code
     return t(msgid, x=detail) if "%(x)s" in msgid else t(msgid)
+
+
+def room_labels() -> dict[str, str]:
+    return {key: t(ROOM[key]) for key in ("absent", "signed_out", "ready", "running", "paused",
+                                          "locked", "submitted")}
+
+
+def room_texts() -> dict[str, str]:
+    return {key: t(msgid) for key, msgid in ROOM.items()}
+
+
+def proctor_error(code: str, detail: str = "") -> str:
+    msgid = PROCTOR_ERRORS.get(code)
+    return t(msgid) if msgid else code
+
+
+def action_done(action: str, done: int, skipped: int) -> str:
+    msgid = DONE.get(action)
+    return t(msgid, n=done) if msgid else action
 
 
 def ui() -> dict[str, str]:

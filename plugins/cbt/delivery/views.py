@@ -10,27 +10,27 @@ CSRF token like every other form of Ruang.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 import kiosk as kiosk_pkg
-from core.accounts.access import can, public, require
+from core.accounts.access import public, require
 from core.db import utcnow
 from core.instance import ruang
 from core.rooms import kiosks
 from core.rooms.models import Lab
-from plugins.cbt.delivery import attempts, integrity, texts, tokens
+from plugins.cbt.delivery import attempts, integrity, proctor, seatmap, texts, tokens
 from plugins.cbt.delivery.attempts import DeliveryError, login_hash, same_login
 from plugins.cbt.delivery.models import DeliveryAttempt, LabPolicy, SessionStart
 from plugins.cbt.delivery.push import NAMESPACE, ms
 from plugins.cbt.delivery.signin import sign_in
 from plugins.cbt.delivery.sockets import PROTOCOL
-from plugins.cbt.models import Candidate, CbtSession
+from plugins.cbt.models import CbtSession
 
 bp = Blueprint("cbt_delivery", __name__, template_folder="templates",
                static_folder="static", static_url_path="/cbt/delivery/static")
@@ -138,12 +138,7 @@ def paper(attempt_id: int) -> Response | tuple[Response, int]:
 
 
 def _may_proctor(cbt_session: CbtSession) -> bool:
-    user = current_user
-    if not can(user, "cbt.proctor"):
-        return False
-    if getattr(user, "role", "") in ("admin", "staff", "head"):
-        return True
-    return getattr(user, "id", None) in (cbt_session.proctor_ids or [])
+    return proctor.may_proctor(current_user, cbt_session)
 
 
 def _room_session(session_id: int) -> CbtSession:
@@ -169,38 +164,110 @@ def rooms() -> str:
 
 
 def room_status(session_id: int, now: datetime | None = None) -> dict[str, Any]:
-    """The room as the proctor's page shows it: token, and every candidate's state."""
+    """The room as a poll sees it: token and every candidate's state (the live page uses
+    the ``/proctor`` socket; this stays for scripts and the load tests)."""
     r = ruang()
     now = now or utcnow()
     token, changes = tokens.current(r.db, session_id, now)
     with r.db.session() as s:
         start = s.get(SessionStart, session_id)
-        people = list(s.execute(
-            select(Candidate, DeliveryAttempt)
-            .outerjoin(DeliveryAttempt, DeliveryAttempt.candidate_id == Candidate.id)
-            .where(Candidate.session_id == session_id)
-            .order_by(Candidate.seat, Candidate.participant_number)))
-        rows = []
-        for cand, d in people:
-            answered = attempts.answered_count(s, d.attempt_id) if d is not None else 0
-            rows.append({
-                "candidate": cand.participant_number, "name": cand.name, "seat": cand.seat,
-                "attempt": d.attempt_id if d else None,
-                "state": (d.state if d.login_hash or d.state == "submitted" else "signed_out")
-                if d else "absent",
-                "answered": answered, "total": len(d.shape or []) if d else 0,
-                "remaining_s": int(attempts.remaining_s(d, now) or 0) if d else None,
-            })
+        seats = seatmap.seats(s, session_id, now=now)
+    rows = [{
+        "candidate": c["n"], "name": c["nm"], "seat": c["st"], "attempt": c["a"],
+        "state": c["s"], "answered": c["q"], "flagged": c["f"], "total": c["t"],
+        "locked": c["lk"], "late": c["late"], "online": c["on"], "warnings": c["w"],
+        "remaining_s": _remaining(c, now) if c["a"] else None,
+    } for c in seats]
     return {"token": token, "token_changes": ms(changes), "now": ms(now),
             "started": ms(start.started_at) if start else None, "candidates": rows}
+
+
+def _remaining(seat: dict[str, Any], now: datetime) -> int:
+    if seat["dl"] is None:
+        return 0
+    at = seat["pa"] if seat["pa"] is not None else ms(now)
+    return max(0, int((seat["dl"] - (at or 0)) // 1000))
 
 
 @bp.route("/cbt/exam-rooms/<int:session_id>")
 @require("cbt.proctor")
 def room(session_id: int) -> str:
     cbt_session = _room_session(session_id)
-    return render_template("cbt_delivery/room.html", cbt_session=cbt_session,
-                           status=room_status(session_id), _=_)
+    status = room_status(session_id)
+    with ruang().db.session() as s:
+        found = proctor.incidents(s, session_id)
+    return render_template(
+        "cbt_delivery/room.html", cbt_session=cbt_session, status=status, _=_,
+        labels=texts.room_labels(), room_texts=texts.room_texts(), incidents=found,
+        categories=proctor.CATEGORIES,
+        socket_io_url=_asset("socket.io-client", "dist/socket.io.min.js"),
+        namespace=seatmap.NAMESPACE)
+
+
+@bp.route("/cbt/exam-rooms/<int:session_id>/project")
+@require("cbt.proctor")
+def room_project(session_id: int) -> str:
+    """The token alone, as large as the screen allows, for the projector of the room."""
+    cbt_session = _room_session(session_id)
+    token, changes = tokens.current(ruang().db, session_id)
+    return render_template("cbt_delivery/project.html", cbt_session=cbt_session, token=token,
+                           changes=ms(changes), _=_)
+
+
+@bp.route("/cbt/exam-rooms/<int:session_id>/token")
+@require("cbt.proctor")
+def room_token(session_id: int) -> Response:
+    _room_session(session_id)
+    token, changes = tokens.current(ruang().db, session_id)
+    resp = jsonify(token=token, changes=ms(changes), now=ms(utcnow()))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+class ActionIn(BaseModel):
+    """A proctor's action as the room page posts it (JSON or a form)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    action: Literal["admit", "refuse", "extend", "pause", "resume", "lock", "unlock", "reset",
+                    "force_submit", "reopen", "message", "incident"]
+    attempt: int | None = Field(default=None, ge=1)
+    reason: str = Field(default="", max_length=proctor.MAX_REASON)
+    minutes: int | None = Field(default=0, ge=-600, le=600)
+    text: str = Field(default="", max_length=proctor.MAX_INCIDENT)
+    category: Literal["technical", "conduct", "health", "late", "other"] = "other"
+
+    @field_validator("attempt", "minutes", mode="before")
+    @classmethod
+    def _blank(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+
+@bp.route("/cbt/exam-rooms/<int:session_id>/actions", methods=["POST"])
+@require("cbt.proctor")
+def room_action(session_id: int) -> tuple[Response, int]:
+    _room_session(session_id)
+    data = request.get_json(silent=True) if request.is_json else request.form.to_dict()
+    try:
+        body = ActionIn.model_validate(data or {})
+    except ValidationError as exc:
+        problems = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+                    for e in exc.errors(include_url=False, include_input=False)][:5]
+        return jsonify(ok=False, error="invalid", message=texts.proctor_error("invalid"),
+                       problems=problems), 400
+    try:
+        with ruang().db.transaction() as s:
+            result = proctor.act(s, session_id, body.action, current_user,
+                                 attempt_id=body.attempt, reason=body.reason,
+                                 minutes=body.minutes or 0, text=body.text,
+                                 category=body.category)
+    except proctor.ProctorError as exc:
+        code = 404 if exc.code == "not_found" else 400
+        return jsonify(ok=False, error=exc.code,
+                       message=texts.proctor_error(exc.code, exc.detail)), code
+    message = texts.action_done(body.action, len(result.done), len(result.skipped))
+    return jsonify(ok=True, action=result.action, done=result.done, skipped=result.skipped,
+                   message=message), 200
 
 
 @bp.route("/cbt/exam-rooms/<int:session_id>/status")
@@ -242,7 +309,7 @@ def room_open(session_id: int) -> Response:
 @require("cbt.proctor")
 def room_reset(session_id: int, attempt_id: int) -> Response:
     _room_session(session_id)
-    reason = request.form.get("reason", "").strip()
+    reason = request.form.get("reason", "").strip()[:proctor.MAX_REASON]
     with ruang().db.transaction() as s:
         d = s.get(DeliveryAttempt, attempt_id)
         if d is None or d.session_id != session_id:
