@@ -44,6 +44,9 @@
     reloaded: false,
     offline: false,
     timeUp: false,
+    paused: false,      // the proctor stopped the clock (paused_at in server ms)
+    pausedAt: null,
+    locked: false,      // the proctor locked this kiosk
     textTimers: {}
   };
 
@@ -238,10 +241,34 @@
       socket.on("started", function (msg) { started(msg.key, msg.deadline, msg.now); });
       socket.on("time", function (msg) {
         syncClock(msg.now);
-        if (msg.deadline) { S.deadline = msg.deadline; S.timeUp = false; lockInputs(false); }
+        if (msg.deadline) {
+          S.deadline = msg.deadline;
+          S.timeUp = false;
+          lockInputs(blocked());
+          if (root.dataset.screen === "paper") { notice(T.time_changed); }
+        }
+      });
+      socket.on("paused", function (msg) { syncClock(msg.now); hold(true, S.locked, msg.at); });
+      socket.on("resumed", function (msg) {
+        syncClock(msg.now);
+        if (msg.deadline) { S.deadline = msg.deadline; S.timeUp = false; }
+        hold(false, S.locked, null);
+        flush();
+      });
+      socket.on("locked", function () { hold(S.paused, true, S.pausedAt); });
+      socket.on("unlocked", function () { hold(S.paused, false, S.pausedAt); flush(); });
+      socket.on("message", function (msg) { proctorMessage(msg.text); });
+      socket.on("reopened", function (msg) {
+        syncClock(msg.now);
+        S.deadline = msg.deadline;
+        S.timeUp = false;
+        lockInputs(blocked());
+        notice(T.reopened);
       });
       socket.on("submitted", function (msg) { finished(msg.by); });
-      socket.on("logged_out", function () { loggedOut(); });
+      socket.on("logged_out", function (msg) {
+        loggedOut(msg && msg.reason === "refused" ? T.refused_text : undefined);
+      });
       socket.on("refused", function (msg) {
         if (window.console) { window.console.warn("server refused a message", msg); }
       });
@@ -271,11 +298,12 @@
         signal("reload");
       }
       if (ack.state === "submitted") { finished(""); return; }
-      if (ack.state === "running" && ack.key) {
+      if ((ack.state === "running" || ack.state === "paused") && ack.key) {
         started(ack.key, ack.deadline, ack.now);
       } else if (root.dataset.screen !== "waiting") {
         waitingScreen();
       }
+      hold(ack.state === "paused", !!ack.locked, ack.paused_at || null);
       flush();
       indicator();
     });
@@ -381,7 +409,7 @@
     $("flag").textContent = flagged ? T.unflag : T.flag;
     $("prev").disabled = S.current === 0;
     $("next").disabled = S.current === S.paper.items.length - 1;
-    lockInputs(S.timeUp);
+    lockInputs(blocked());
     paintNav();
   }
 
@@ -462,6 +490,11 @@
       } else if (ack.error === "rate_limited" || ack.error === "unavailable" ||
                  ack.error === "not_signed_in") {
         window.setTimeout(flush, ack.retry_ms || 1500);
+      } else if (ack.error === "paused" || ack.error === "locked") {
+        // Kept, and sent again when the proctor resumes or unlocks.
+        hold(ack.error === "paused" || S.paused, ack.error === "locked" || S.locked, S.pausedAt);
+        indicator();
+        return;
       } else if (ack.error === "logged_out") {
         loggedOut(ack.message);
         return;
@@ -522,6 +555,35 @@
 
   // -- the clock ---------------------------------------------------------------------------
 
+  /* The proctor's hold: paused (the clock stops) and/or locked (the clock runs on). While
+   * held, the inputs are disabled and an overlay says why; answers kept stay in the
+   * outbox and go out when the hold ends. */
+  function hold(paused, locked, pausedAt) {
+    S.paused = !!paused;
+    S.pausedAt = paused ? (pausedAt || serverNow()) : null;
+    S.locked = !!locked;
+    var box = $("hold");
+    var kind = S.locked ? "locked" : S.paused ? "paused" : "";
+    box.dataset.kind = kind;
+    box.hidden = !kind;
+    root.dataset.hold = kind;
+    if (kind) {
+      $("hold-title").textContent = kind === "locked" ? T.locked_title : T.paused_title;
+      $("hold-text").textContent = kind === "locked" ? T.locked_text : T.paused_text;
+    }
+    lockInputs(blocked());
+    tick();
+  }
+
+  function blocked() { return S.timeUp || S.paused || S.locked; }
+
+  function proctorMessage(text) {
+    $("message-text").textContent = text || "";
+    $("message").hidden = false;
+    $("message-close").focus();
+  }
+  $("message-close").addEventListener("click", function () { $("message").hidden = true; });
+
   function lockInputs(locked) {
     document.querySelectorAll("#question input, #question textarea, #question select")
       .forEach(function (input) { input.disabled = locked; });
@@ -530,13 +592,14 @@
 
   function tick() {
     if (S.deadline === null || S.deadline === undefined) { return; }
-    var left = Math.max(0, S.deadline - serverNow());
+    var left = Math.max(0, S.deadline - (S.paused && S.pausedAt ? S.pausedAt : serverNow()));
     var total = Math.ceil(left / 1000);
     var h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
     var text = (h ? h + ":" + (m < 10 ? "0" : "") : "") + m + ":" + (s < 10 ? "0" : "") + s;
     var clock = $("countdown");
     clock.textContent = text;
     clock.dataset.low = total <= 300 ? "1" : "0";
+    $("hold-clock").textContent = S.paused ? text : "";
     if (left <= 0 && !S.timeUp && root.dataset.screen === "paper") {
       flushText();  // what was typed until the last moment is sent (the server allows 2 s)
       S.timeUp = true;
@@ -556,7 +619,11 @@
       }
       syncClock(ack.now, sentAt);
       if (ack.deadline) { S.deadline = ack.deadline; }
-      if (ack.state === "submitted") { finished(""); }
+      if (ack.state === "submitted") { finished(""); return; }
+      // A missed event (a reconnect in between) is caught here, at the latest.
+      if ((ack.state === "paused") !== S.paused || !!ack.locked !== S.locked) {
+        hold(ack.state === "paused", !!ack.locked, S.pausedAt);
+      }
     });
   }, SYNC_EVERY_MS);
 
@@ -617,6 +684,7 @@
     S.seq = 0;
     S.deadline = null;
     S.timeUp = false;
+    hold(false, false, null);
   }
 
   $("done-finish").addEventListener("click", function () { window.location.reload(); });
