@@ -388,7 +388,16 @@ def summary(rep: dict[str, Any]) -> str:
         f"- CPU s per node: {c['node_cpu_s']}; peak RSS MB per node: {c['node_peak_rss_mb']}",
         f"- load average (1, 5, 15 min) at start {c['load_average_start']}, "
         f"at end {c['load_average_end']}, on {c['cpus']} CPUs", "", ""]
-    return "\n".join(head) + reporting.summary([rep])
+    text = reporting.summary([rep])
+    one_node = ("One `ruang serve` process on SQLite (a fresh instance), on 127.0.0.1 only; the "
+                "load generator is one locust process (LocalRunner) pinned to the other core, "
+                "so the server keeps a core of its own.")
+    text = text.replace(one_node, (
+        f"{c['nodes']} `ruang serve` processes on one PostgreSQL database, joined by Redis as "
+        "the Socket.IO message queue, on 127.0.0.1 only; the load generator is one locust "
+        "process (LocalRunner). Nothing is pinned: nodes, database, Redis and load generator "
+        "share the machine's CPUs. Server figures below are the nodes' sum."))
+    return "\n".join(head) + text
 
 
 def main_run(profile: Profile, out: Path, *, nodes: int, database: str, async_mode: str,
