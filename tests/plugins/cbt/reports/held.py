@@ -36,6 +36,32 @@ ANSWERS = {
 }
 
 
+# With ``essay=True`` a third section holds an essay (4 points, rubric of two criteria of
+# 0-2 points each); K-0003 left it empty.
+ESSAYS = {
+    "K-0001": "Sila pertama berbunyi Ketuhanan Yang Maha Esa; artinya bangsa Indonesia "
+              "percaya kepada Tuhan dan saling menghormati antarumat beragama.",
+    "K-0002": "Ketuhanan.",
+}
+
+
+def essay_draft():
+    from plugins.cbt.content import ItemKey, RubricCriterion, RubricLevel
+
+    draft = samples.essay()
+    return draft.model_copy(update={"points": 4, "key": ItemKey(
+        rubric="<p>Jawaban lengkap menyebut bunyi sila dan maknanya.</p>",
+        criteria=[
+            RubricCriterion(id="isi", title="Isi", levels=[
+                RubricLevel(label="Tidak menjawab", points=0),
+                RubricLevel(label="Menyebut bunyi sila", points=1),
+                RubricLevel(label="Bunyi dan makna", points=2)]),
+            RubricCriterion(id="bahasa", title="Bahasa", levels=[
+                RubricLevel(label="Tidak jelas", points=0),
+                RubricLevel(label="Cukup", points=1),
+                RubricLevel(label="Runtut dan baku", points=2)])])})
+
+
 @dataclass
 class Held:
     event_id: int
@@ -56,7 +82,7 @@ def act(db, event_id: int, action: str, username: str) -> None:
                            user(session, username), "")
 
 
-def build(db, *, document: bool = True) -> Held:
+def build(db, *, document: bool = True, essay: bool = False) -> Held:
     from plugins.cbt.delivery import attempts as delivery
     from plugins.cbt.delivery.models import Answer, DeliveryAttempt, IntegrityEvent
     from plugins.cbt.delivery.paper import display_order
@@ -80,6 +106,9 @@ def build(db, *, document: bool = True) -> Held:
                             banks.create_item(session, bank, samples.single(stem=stem)))
         exams.add_fixed(session, exam, exams.add_section(session, exam, "Benar salah"),
                         banks.create_item(session, bank, samples.truefalse()))
+        if essay:
+            exams.add_fixed(session, exam, exams.add_section(session, exam, "Esai"),
+                            banks.create_item(session, bank, essay_draft()))
         exams.publish(session, exam)
         roster.add_candidates(session, exam, roster.Roster(rows=[
             (i + 2, roster.RosterRow(student_number=f"2301000{i + 1}", name=name,
@@ -125,17 +154,20 @@ def build(db, *, document: bool = True) -> Held:
         from plugins.cbt.models import Attempt, ItemVersion
 
         for number, answers in ANSWERS.items():
+            if essay and number in ESSAYS:
+                answers = {**answers, "ESSAY": ESSAYS[number]}
             attempt = session.get(Attempt, attempt_ids[number])
             seq = 0
             for ai in attempt.items:
                 version = session.get(ItemVersion, ai.item_version_id)
                 content, _key = open_version(session, version)
-                tag = ("TF" if version.type == "truefalse"
+                tag = ("TF" if version.type == "truefalse" else "ESSAY"
+                       if version.type == "essay"
                        else re.sub(r"<[^>]+>", "", content.stem).strip())
                 if tag not in answers:
                     continue
                 wanted = answers[tag]
-                if version.type == "truefalse":
+                if version.type in ("truefalse", "essay"):
                     value = wanted
                 else:
                     order, _p, _a = display_order(content, ai.option_order or {})
