@@ -57,6 +57,14 @@ class CryptoError(RuntimeError):
     """Content cannot be opened: wrong key, tampered or misplaced ciphertext, missing key."""
 
 
+class MasterKeyMissing(CryptoError):
+    """The database holds data keys but the instance folder lacks the key that wraps them.
+
+    Creating a new master key then would wrap new content under a key the other nodes (and
+    the backups) lack, and leave the existing content unreadable on this node: refuse.
+    """
+
+
 class DataKey(Base):
     """A 256-bit key for one bank's or one exam's content, wrapped by the master key."""
 
@@ -108,6 +116,7 @@ class Keyring:
         self._signature: tuple[Any, ...] | None = None
         self._keys: dict[str, bytes] = {}
         self._current = ""
+        self._missing = ""
 
     def _file_signature(self) -> tuple[Any, ...]:
         sig: list[Any] = []
@@ -131,8 +140,13 @@ class Keyring:
 
     def refresh(self) -> None:
         with self._lock:
-            if not (self.folder / MASTER).exists():
-                instance_secret(self.settings, MASTER, KEY_BYTES)
+            self._missing = ""
+            if not (self.folder / MASTER).exists() and not (self.folder / NEXT).exists():
+                # Only an instance with nothing sealed yet gets a new key; otherwise the
+                # keys present (none) stay, reads name the missing key, and wrap() refuses.
+                self._missing = _missing_if_wrapped_keys_exist(self.folder, _app_database())
+                if not self._missing:
+                    instance_secret(self.settings, MASTER, KEY_BYTES)
             sig = self._file_signature()
             if sig == self._signature:
                 return
@@ -167,10 +181,78 @@ class Keyring:
     def wrap(self, data_key: bytes, aad: bytes) -> tuple[str, bytes]:
         self.refresh()
         kid = self._current
+        if not kid:
+            raise MasterKeyMissing(self._missing or f"no master key in {self.folder}")
         return kid, encrypt(self._keys[kid], data_key, aad)
 
     def unwrap(self, kid: str, blob: bytes, aad: bytes) -> bytes:
         return decrypt(self.key(kid), blob, aad)
+
+
+def _app_database() -> Database | None:
+    from flask import has_app_context
+
+    if not has_app_context():
+        return None
+    from core.instance import ruang
+
+    return ruang().db
+
+
+def _wrapping_ids(db: Database) -> dict[str, int]:
+    """Data keys per master key id; empty when the table does not exist yet."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    try:
+        with db.session() as session:
+            rows = session.execute(select(DataKey.master_key_id, func.count())
+                                   .group_by(DataKey.master_key_id)).all()
+    except (OperationalError, ProgrammingError):
+        return {}
+    return {str(k): int(v) for k, v in rows}
+
+
+def _missing_if_wrapped_keys_exist(folder: Path, db: Database | None) -> str:
+    """The reason not to create a master key ("" when creating one is right)."""
+    if db is None:
+        return ""
+    wrapping = _wrapping_ids(db)
+    return _missing_message(folder, wrapping) if wrapping else ""
+
+
+def _missing_message(folder: Path, wrapping: dict[str, int]) -> str:
+    total = sum(wrapping.values())
+    ids = ", ".join(sorted(wrapping))
+    return (f"{folder / MASTER} does not exist, but the database holds {total} data key(s) "
+            f"wrapped by master key {ids}. Ruang will not create a new master key: exam "
+            f"content would not open and new content would be sealed under a key the other "
+            f"nodes lack. Copy master_key (id {ids}) from another node or from the backup "
+            f"into {folder} (owner ruang, chmod 600), then start again.")
+
+
+def check_master_key(settings: Settings, db: Database) -> None:
+    """Refuse to run a node whose master key is not the one the database's data keys need.
+
+    Raises :class:`MasterKeyMissing` when ``master_key`` is missing while data keys exist,
+    or when no key in the folder wraps any of them (a key from another instance).
+    """
+    folder = settings.instance
+    wrapping = _wrapping_ids(db)
+    if not wrapping:
+        return
+    present: dict[str, str] = {}
+    for name in (PREV, MASTER, NEXT):
+        path = folder / name
+        if path.exists():
+            present[master_key_id(path.read_bytes())] = name
+    if not present:
+        raise MasterKeyMissing(_missing_message(folder, wrapping))
+    if not set(present) & set(wrapping):
+        names = ", ".join(f"{n} (id {k})" for k, n in present.items())
+        raise MasterKeyMissing(
+            f"{names} in {folder} wraps none of the database's data keys, which need "
+            f"master key {', '.join(sorted(wrapping))}: this folder's key belongs to another "
+            f"instance. Put the right master_key in place (from another node or the backup).")
 
 
 _keyrings: dict[Path, Keyring] = {}
