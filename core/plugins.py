@@ -39,6 +39,7 @@ CORE_PLUGINS: tuple[str, ...] = (
     "core.accounts.plugin",
     "core.audit.plugin",
     "core.records.plugin",
+    "core.certificates.plugin",
     "core.workflow.plugin",
     "core.notify.plugin",
     "core.scheduler.plugin",

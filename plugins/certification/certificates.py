@@ -1,29 +1,27 @@
 """Certificates: issued with a number from the records service, printed as PDF with a QR
-code, verified publicly, revoked by staff.
+code, revoked by staff.
 
-The QR code holds the address of the public verification page for the certificate's
-random ``verify_code`` (not its sequential number, so holders cannot be listed by counting).
-The page answers ``valid``, ``revoked`` (with the date), ``expired``, or ``not_found`` for
-a code or a number that was never issued. What a certificate says (name, field,
-programme) is copied when it is issued, so it prints the same for ever.
+Each certificate is registered in the core's certificate register, which gives it the random
+code its QR code carries and answers the public check (``/verify``): valid, revoked (with
+the date), expired or unknown. What a certificate says (name, field, programme) is copied
+when it is issued, so it prints the same for ever.
 """
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
 from datetime import date
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.audit.service import record as audit
+from core.certificates import qr
+from core.certificates import service as register
 from core.records.service import issue as issue_number
 from plugins.certification import delivery, notices
-from plugins.certification.clock import fmt, now, today
+from plugins.certification.clock import fmt, today
 from plugins.certification.errors import N_, CertError, t
 from plugins.certification.models import (
     CertField,
@@ -85,7 +83,7 @@ def issue(session: Session, reg: CertRegistration, *, actor: Any) -> Certificate
     record = issue_number(session, NUMBER_CODE, ref_type="cert_registration", ref_id=reg.id,
                           actor=actor)
     cert = Certificate(
-        number=record.number, verify_code=secrets.token_urlsafe(15), registration_id=reg.id,
+        number=record.number, registration_id=reg.id,
         holder_name=reg.participant.full_name, programme_title=prog.title,
         field_name=field.name, vendor_name=vendor.name if vendor else "",
         score=result.score if result else None, issued_by=getattr(actor, "id", None),
@@ -93,8 +91,13 @@ def issue(session: Session, reg: CertRegistration, *, actor: Any) -> Certificate
         else None)
     session.add(cert)
     session.flush()
-    audit(session, "certification.certificate.issue", actor=actor, object_type="certificate",
-          object_id=cert.number, details={"registration": reg.code, "field": field.id})
+    subtitle = prog.title + (f" · {vendor.name}" if vendor else "")
+    register.issue(
+        session, owner=Certificate.certificate_owner, object_id=cert.id, kind="certification",
+        number=cert.number, holder_name=cert.holder_name, title=field.name, subtitle=subtitle,
+        valid_until=cert.valid_until, issued_at=cert.issued_at, actor=actor,
+        details={"registration": reg.code, "field": field.id})
+    session.expire(cert, ["issued"])
     notices.certificate_issued(session, cert, reg.participant)
     return cert
 
@@ -119,57 +122,24 @@ def issue_all(session: Session, field: CertField, *, actor: Any) -> tuple[int, l
 
 
 def revoke(session: Session, cert: Certificate, *, reason: str, actor: Any) -> None:
-    reason = (reason or "").strip()
-    if not reason:
-        raise CertError(N_("Say why the certificate is revoked."), kind="reason_needed")
-    if cert.revoked_at is not None:
+    if cert.issued is None:
+        raise CertError(N_("Certificate %(number)s is not in the register."), kind="not_found",
+                        http=404, number=cert.number)
+    try:
+        register.revoke(session, cert.issued, reason=reason, actor=actor)
+    except register.CertificateError as exc:
+        if exc.kind == "reason_needed":
+            raise CertError(N_("Say why the certificate is revoked."),
+                            kind="reason_needed") from exc
         raise CertError(N_("Certificate %(number)s was already revoked."), kind="revoked",
-                        http=409, number=cert.number)
-    cert.revoked_at = now()
-    cert.revoked_by = getattr(actor, "id", None)
-    cert.revoke_reason = reason[:2000]
-    session.flush()
-    audit(session, "certification.certificate.revoke", actor=actor, object_type="certificate",
-          object_id=cert.number, details={"reason": reason})
-
-
-@dataclass(frozen=True)
-class Verdict:
-    status: str  # valid, revoked, expired, not_found
-    certificate: Certificate | None = None
-
-
-def verify(session: Session, *, code: str = "", number: str = "") -> Verdict:
-    cert = None
-    code, number = code.strip(), " ".join(number.split())
-    if code and len(code) <= 40:
-        cert = session.scalar(select(Certificate).where(Certificate.verify_code == code))
-    elif number and len(number) <= 80:
-        cert = session.scalar(select(Certificate).where(
-            func.upper(Certificate.number) == number.upper()))
-    if cert is None:
-        return Verdict("not_found")
-    if cert.revoked_at is not None:
-        return Verdict("revoked", cert)
-    if cert.valid_until is not None and cert.valid_until < today():
-        return Verdict("expired", cert)
-    return Verdict("valid", cert)
+                        http=409, number=cert.number) from exc
 
 
 # -- PDF -------------------------------------------------------------------------------------
 
 
 def verify_url(cert: Certificate) -> str:
-    return notices.url("certification.verify", code=cert.verify_code)
-
-
-def qr_png(text: str) -> bytes:
-    import qrcode
-
-    image = qrcode.make(text, box_size=10, border=2)
-    out = BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
+    return register.verify_url(cert.verify_code)
 
 
 def _font(pdf: Any) -> str:
@@ -262,7 +232,7 @@ def pdf(cert: Certificate, *, unit: str = "BPTI", institution: str = "",
 
     address = verify_url(cert)
     size = 38.0
-    doc.image(BytesIO(qr_png(address)), x=w - 30 - size, y=h - 28 - size, w=size, h=size)
+    doc.image(BytesIO(qr.png(address)), x=w - 30 - size, y=h - 28 - size, w=size, h=size)
     doc.set_font(family, "", 7)
     doc.set_text_color(90, 90, 90)
     doc.set_xy(w - 30 - size - 20, h - 27)

@@ -44,6 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.certificates.models import RegisteredCertificate
 from core.db import Base, utcnow
 
 
@@ -387,14 +388,16 @@ class CertResult(Base):
     entered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Certificate(Base):
-    """A certificate issued to a registration; what it says is kept as it was printed."""
+class Certificate(RegisteredCertificate, Base):
+    """A certificate issued to a registration; what it says is kept as it was printed.
+
+    Its code, revocation and public check live in the core's register (``issued``)."""
 
     __tablename__ = "cert_certificates"
+    certificate_owner = "certification"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(80), unique=True)
-    verify_code: Mapped[str] = mapped_column(String(40), unique=True)
     registration_id: Mapped[int] = mapped_column(
         ForeignKey("cert_registrations.id", ondelete="RESTRICT"), unique=True)
     holder_name: Mapped[str] = mapped_column(String(200))
@@ -405,9 +408,6 @@ class Certificate(Base):
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     issued_by: Mapped[int | None] = mapped_column(Integer, default=None)
     valid_until: Mapped[date | None] = mapped_column(Date, default=None)
-    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
-    revoked_by: Mapped[int | None] = mapped_column(Integer, default=None)
-    revoke_reason: Mapped[str] = mapped_column(Text, default="")
 
 
 MODELS: list[type] = [CertVendor, CertDocument, CertProgramme, CertCost, CertField,

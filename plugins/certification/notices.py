@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.accounts.models import User
+from core.certificates.service import verify_url
 from core.contracts import Notification, WorkflowEvent
 from plugins.certification.clock import fmt
 from plugins.certification.models import (
@@ -167,7 +168,7 @@ def ended(session: Session, reg: CertRegistration, reason: str = "") -> None:
 
 
 def certificate_issued(session: Session, cert: Certificate, p: CertParticipant) -> None:
-    check = url("certification.verify", code=cert.verify_code)
+    check = verify_url(cert.verify_code)
     mine = url("certification.portal_me")
     with language(p.locale):
         queue(session, _to_participant(

@@ -1,25 +1,24 @@
 """Certificates of attendance: numbered by the records service, printed as PDF with a QR
 code to the public verification page, revoked by staff with a reason.
 
-The QR code carries the certificate's random ``verify_code`` (not its sequential number,
-so holders cannot be listed by counting). The page answers ``valid``, ``revoked`` (with
-the date) or ``not_found``. What a certificate says is copied when it is issued.
+Each certificate is registered in the core's certificate register, which gives it the
+random code its QR code carries and answers the public check (``/verify``). What a
+certificate says is copied when it is issued.
 """
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.audit.service import record as audit
+from core.certificates import qr
+from core.certificates import service as register
 from core.db import utcnow
 from core.records.service import issue as issue_number
-from plugins.training import clock, notices, tokens
+from plugins.training import clock, notices
 from plugins.training.errors import N_, TrainingError
 from plugins.training.errors import t as _
 from plugins.training.forms import RevokeForm, parse
@@ -59,14 +58,19 @@ def issue(session: Session, training: Training, person: Participant, actor: Any
                           ref_id=person.id, actor=actor)
     hours = round((training.ends_at - training.starts_at).total_seconds() / 3600, 1)
     cert = Certificate(
-        number=record.number, verify_code=secrets.token_urlsafe(15), participant_id=person.id,
+        number=record.number, participant_id=person.id,
         training_id=training.id, holder_name=person.name, training_title=training.title,
         training_theme=training.theme, held_on=clock.span(training.starts_at, training.ends_at),
         hours=hours, issued_at=utcnow(), issued_by=getattr(actor, "id", None))
     session.add(cert)
     session.flush()
-    audit(session, "training.certificate.issue", actor=actor, object_type="training",
-          object_id=training.id, details={"number": cert.number, "participant": person.id})
+    register.issue(
+        session, owner=Certificate.certificate_owner, object_id=cert.id, kind="training",
+        number=cert.number, holder_name=cert.holder_name, title=cert.training_title,
+        subtitle=" · ".join(p for p in (cert.training_theme, cert.held_on) if p),
+        issued_at=cert.issued_at, actor=actor,
+        details={"training": training.id, "participant": person.id})
+    session.expire(cert, ["issued"])
     notices.certificate_ready(session, training, person, cert.number)
     return cert
 
@@ -92,40 +96,15 @@ def issue_all(session: Session, training: Training, actor: Any) -> tuple[int, li
 
 def revoke(session: Session, cert: Certificate, data: dict[str, Any], actor: Any) -> None:
     form = parse(RevokeForm, data)
-    if cert.revoked_at is not None:
+    if cert.issued is None or cert.issued.revoked_at is not None:
         raise TrainingError(N_("Certificate %(number)s was already revoked."), kind="revoked",
                             http=409, number=cert.number)
-    cert.revoked_at = utcnow()
-    cert.revoked_by = getattr(actor, "id", None)
-    cert.revoke_reason = form.reason
-    session.flush()
-    audit(session, "training.certificate.revoke", actor=actor, object_type="training",
-          object_id=cert.training_id, details={"number": cert.number, "reason": form.reason})
-
-
-@dataclass(frozen=True)
-class Verdict:
-    status: str  # valid, revoked, not_found
-    certificate: Certificate | None = None
-
-
-def verify(session: Session, *, code: str = "", number: str = "") -> Verdict:
-    cert = None
-    code, number = code.strip(), " ".join(number.split())
-    if code and len(code) <= 40:
-        cert = session.scalar(select(Certificate).where(Certificate.verify_code == code))
-    elif number and len(number) <= 80:
-        cert = session.scalar(select(Certificate).where(
-            func.upper(Certificate.number) == number.upper()))
-    if cert is None:
-        return Verdict("not_found")
-    if cert.revoked_at is not None:
-        return Verdict("revoked", cert)
-    return Verdict("valid", cert)
+    register.revoke(session, cert.issued, reason=form.reason, actor=actor,
+                    details={"training": cert.training_id})
 
 
 def verify_url(cert: Certificate) -> str:
-    return f"{tokens.base_url()}/training/verify/{cert.verify_code}"
+    return register.verify_url(cert.verify_code)
 
 
 def pdf(session: Session, cert: Certificate) -> bytes:
@@ -183,7 +162,7 @@ def pdf(session: Session, cert: Certificate) -> bytes:
 
     address = verify_url(cert)
     size = 36.0
-    doc.image(BytesIO(tokens.qr_png(address, box_size=10)), x=w - 30 - size,
+    doc.image(BytesIO(qr.png(address)), x=w - 30 - size,
               y=h - 28 - size, w=size, h=size)
     doc.set_font(fam, "", 7)
     doc.set_text_color(*GREY)

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.certificates.models import RegisteredCertificate
 from core.db import Base, utcnow
 
 
@@ -315,15 +316,15 @@ class TrainingFile(Base):
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Certificate(Base):
-    """A certificate of attendance, numbered by the records service and verifiable by the
-    random ``verify_code`` its QR code carries."""
+class Certificate(RegisteredCertificate, Base):
+    """A certificate of attendance, numbered by the records service; its code, revocation
+    and public check live in the core's register (``issued``)."""
 
     __tablename__ = "training_certificates"
+    certificate_owner = "training"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(80), unique=True)
-    verify_code: Mapped[str] = mapped_column(String(40), unique=True)
     participant_id: Mapped[int] = mapped_column(
         ForeignKey("training_participants.id", ondelete="CASCADE"), unique=True)
     training_id: Mapped[int] = mapped_column(
@@ -335,9 +336,6 @@ class Certificate(Base):
     hours: Mapped[float] = mapped_column(Float, default=0.0)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     issued_by: Mapped[int | None] = mapped_column(default=None)
-    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
-    revoked_by: Mapped[int | None] = mapped_column(default=None)
-    revoke_reason: Mapped[str] = mapped_column(Text, default="")
 
 
 MODELS: list[type] = [Trainer, Training, TrainingTrainer, ChecklistItem, Participant,

@@ -10,7 +10,6 @@ scanned at the wrong training is refused.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from io import BytesIO
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -88,15 +87,6 @@ def page_url(participant_id: int, training_id: int) -> str:
 
 def checkin_url(participant_id: int, training_id: int) -> str:
     return f"{base_url()}/training/checkin/{checkin_token(participant_id, training_id)}"
-
-
-def qr_png(text: str, box_size: int = 8) -> bytes:
-    import qrcode
-
-    image = qrcode.make(text, box_size=box_size, border=2)
-    out = BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
 
 
 def qr_svg(text: str) -> str:

@@ -1,4 +1,4 @@
-"""The public certification portal and the certificate check.
+"""The public certification portal, and the old addresses of the certificate check.
 
 Anyone sees the catalogue, with remaining seats refreshed live from a small JSON endpoint
 (``portal_seats``). Members of the university register signed in; outsiders type their
@@ -27,7 +27,6 @@ from plugins.certification.flows import PUBLIC_STATES
 from plugins.certification.models import (
     ACTIVE,
     CertField,
-    Certificate,
     CertParticipant,
     CertProgramme,
     ProgrammeState,
@@ -281,41 +280,18 @@ def portal_action(code: str, action: str) -> Any:
 
 
 # -- certificate check -----------------------------------------------------------------------
+# The check moved to the core's page; addresses already printed in QR codes keep working.
 
 
 @bp.route("/verify/<code>")
 @public
-def verify(code: str) -> Any:
-    with _db().session() as s:
-        verdict = certificates.verify(s, code=code)
-    return _verdict(verdict, code=code)
+def verify(code: str) -> Response:
+    args: dict[str, Any] = {**request.args.to_dict(), "code": code}
+    return redirect(url_for("certificates.verify", **args), code=301)
 
 
 @bp.route("/verify")
 @public
-def verify_lookup() -> Any:
-    number = request.args.get("number", "")
-    if not number.strip():
-        return render_template("certification/verify.html", verdict=None, number="")
-    with _db().session() as s:
-        verdict = certificates.verify(s, number=number)
-    return _verdict(verdict, number=number)
-
-
-def _verdict(verdict: certificates.Verdict, code: str = "", number: str = "") -> Any:
-    status = 404 if verdict.status == "not_found" else 200
-    cert: Certificate | None = verdict.certificate
-    if wants_json() or request.args.get("format") == "json":
-        body: dict[str, Any] = {"status": verdict.status}
-        if cert is not None:
-            body.update(number=cert.number, holder=cert.holder_name, field=cert.field_name,
-                        programme=cert.programme_title, issued=cert.issued_at.date().isoformat(),
-                        valid_until=cert.valid_until.isoformat() if cert.valid_until else None,
-                        revoked=cert.revoked_at.date().isoformat() if cert.revoked_at else None)
-        else:
-            body["message"] = _("No certificate with this number or code was ever issued.")
-        response = jsonify(body)
-        response.status_code = status
-        return response
-    return render_template("certification/verify.html", verdict=verdict, number=number,
-                           code=code), status
+def verify_lookup() -> Response:
+    args: dict[str, Any] = request.args.to_dict()
+    return redirect(url_for("certificates.verify", **args), code=301)

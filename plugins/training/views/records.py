@@ -110,14 +110,12 @@ def certificate_revoke(training_id: int, cert_id: int) -> Response:
 @bp.route("/verify", defaults={"code": ""})
 @bp.route("/verify/<code>")
 @public
-def verify(code: str) -> tuple[str, int]:
-    number = request.args.get("number", "")[:100]
-    with ruang().db.session() as session:
-        verdict = (certificates.verify(session, code=code, number=number)
-                   if code or number else None)
-    status = 404 if verdict is not None and verdict.status == "not_found" else 200
-    return render_template("training/verify.html", verdict=verdict, code=code,
-                           number=number), status
+def verify(code: str) -> Response:
+    """The check moved to the core's page; addresses printed in QR codes keep working."""
+    args: dict[str, Any] = request.args.to_dict()
+    if code:
+        args["code"] = code
+    return redirect(url_for("certificates.verify", **args), code=301)
 
 
 # -- the yearly summary ----------------------------------------------------------------------

@@ -229,8 +229,11 @@ def test_proposal_to_revoked_certificate(app, db, login, guest, smtp_server):
     assert guest.get(f"/certification/certificates/{cert.id}.pdf").status_code == 302
     assert budi.get(f"/certification/certificates/{cert.id}.pdf").status_code == 403
     url = _qr_url(resp.data)
-    assert url.startswith("http://localhost/certification/verify/"), url
+    assert url == f"http://localhost/verify/{cert.verify_code}", url
     path = url.removeprefix("http://localhost")
+    # The address printed before the check moved to the core still leads there.
+    old = guest.get(f"/certification/verify/{cert.verify_code}")
+    assert old.status_code == 301 and old.headers["Location"].endswith(path)
     page = guest.get(path)
     assert page.status_code == 200 and 'data-status="valid"' in page.get_data(as_text=True)
     assert guest.client.get(path + "?format=json").json["status"] == "valid"
@@ -242,9 +245,10 @@ def test_proposal_to_revoked_certificate(app, db, login, guest, smtp_server):
     assert 'data-status="revoked"' in page
     assert guest.client.get(path + "?format=json").json["status"] == "revoked"
 
-    forged = guest.get("/certification/verify?number=SERT-99999/BPTI/2026")
+    forged = guest.get("/certification/verify?number=SERT-99999/BPTI/2026",
+                       follow_redirects=True)
     assert forged.status_code == 404
-    assert 'data-status="not_found"' in forged.get_data(as_text=True)
-    assert guest.client.get("/certification/verify/Forged-Code-123?format=json").json == {
-        "status": "not_found",
-        "message": guest.client.get("/certification/verify/x?format=json").json["message"]}
+    assert 'data-status="unknown"' in forged.get_data(as_text=True)
+    assert guest.client.get("/verify/Forged-Code-123?format=json").json == {
+        "status": "unknown",
+        "message": guest.client.get("/verify/x?format=json").json["message"]}

@@ -34,7 +34,7 @@ def test_staff_pages_open_in_both_languages(app, db, login, held, language):
              f"/training/{tid}/documentation", f"/training/{tid}/scan",
              f"/training/{tid}/badges", f"/training{held['checkin']}",
              f"/training/{tid}/letter.pdf",
-             "/training/summary", "/training/trainers", "/training/trainers/1", "/training/verify"]
+             "/training/summary", "/training/trainers", "/training/trainers/1", "/verify"]
     menu = {"id": ">Diklat<", "en": ">Trainings<"}[language]  # the menu entry
     for url in pages:
         resp = wdm.get(url)

@@ -39,7 +39,9 @@ def test_disabled_plugin_is_hidden_everywhere_and_keeps_its_data(app, db, login,
              f"/training/{tid}/evaluation", "/training/summary", "/training/trainers"]
     for url in pages:
         assert wdm.get(url).status_code == 200, url
-    assert guest.get(f"/training/verify/{code}").status_code == 200
+    old = guest.get(f"/training/verify/{code}")  # printed QR codes keep working
+    assert old.status_code == 301 and old.headers["Location"].endswith(f"/verify/{code}")
+    assert guest.get(f"/verify/{code}").status_code == 200
     assert guest.get(f"/training/p/{token}").status_code == 200
     dashboard = wdm.get("/").get_data(as_text=True)
     assert 'href="/training/"' in dashboard
@@ -56,6 +58,8 @@ def test_disabled_plugin_is_hidden_everywhere_and_keeps_its_data(app, db, login,
     for url in pages:
         assert wdm.get(url).status_code == 404, url
     assert guest.get(f"/training/verify/{code}").status_code == 404
+    # An issued certificate stays valid: the core's check does not depend on the plugin.
+    assert 'data-status="valid"' in guest.get(f"/verify/{code}").get_data(as_text=True)
     assert guest.get(f"/training/p/{token}").status_code == 404
     dashboard = wdm.get("/").get_data(as_text=True)
     assert "/training/" not in dashboard
@@ -72,7 +76,7 @@ def test_disabled_plugin_is_hidden_everywhere_and_keeps_its_data(app, db, login,
     host.refresh(force=True)
     for url in pages:
         assert wdm.get(url).status_code == 200, url
-    assert guest.get(f"/training/verify/{code}").status_code == 200
+    assert guest.get(f"/training/verify/{code}").status_code == 301
     assert _counts(db) == before
 
 

@@ -277,17 +277,22 @@ def test_certificates_only_for_those_who_came_and_verification(app, db, login, g
 
     text = pdf_text(pdf.data)
     assert came.name in text and cert.number in text and cert.verify_code in text
-    ok = guest.get(f"/training/verify?number={cert.number}")
-    assert ok.status_code == 200 and 'data-verdict="valid"' in ok.get_data(as_text=True)
+    # The old address of the check leads to the core's page.
+    ok = guest.get(f"/training/verify?number={cert.number}", follow_redirects=True)
+    assert ok.status_code == 200 and 'data-status="valid"' in ok.get_data(as_text=True)
+    assert ok.request.path == "/verify"
     # Revoking needs a reason.
     wdm.post(f"/training/{tid}/certificates/{cert.id}/revoke", {"reason": ""})
     with db.session() as s:
         assert s.get(Certificate, cert.id).revoked_at is None
     wdm.post(f"/training/{tid}/certificates/{cert.id}/revoke",
              {"reason": "Nama peserta salah ketik."})
-    revoked = guest.get(f"/training/verify/{cert.verify_code}")
-    assert 'data-verdict="revoked"' in revoked.get_data(as_text=True)
-    missing = guest.get("/training/verify/NoSuchCode123")
-    assert missing.status_code == 404 and 'data-verdict="not_found"' in missing.get_data(
+    revoked = guest.get(f"/training/verify/{cert.verify_code}", follow_redirects=True)
+    assert 'data-status="revoked"' in revoked.get_data(as_text=True)
+    with db.session() as s:
+        assert s.get(Certificate, cert.id).revoked_at is not None
+    missing = guest.get("/training/verify/NoSuchCode123", follow_redirects=True)
+    assert missing.status_code == 404 and 'data-status="unknown"' in missing.get_data(
         as_text=True)
-    assert guest.get("/training/verify?number=SRT-DIKLAT/1999/9999").status_code == 404
+    assert guest.get("/training/verify?number=SRT-DIKLAT/1999/9999",
+                     follow_redirects=True).status_code == 404

@@ -270,8 +270,8 @@ def test_training_from_proposal_to_report(app, db, login, guest, smtp_server):
     with db.session() as s:
         certs = of_training(s, tid)
     assert len(certs) == 3
-    verdict = guest.get(f"/training/verify/{certs[0].verify_code}")
-    assert verdict.status_code == 200 and 'data-verdict="valid"' in verdict.get_data(
+    verdict = guest.get(f"/verify/{certs[0].verify_code}")
+    assert verdict.status_code == 200 and 'data-status="valid"' in verdict.get_data(
         as_text=True)
     mine = guest.get(f"/training/p/{tokens['ani']}/certificate.pdf")
     assert mine.status_code == 200 and "Ani Lestari" in pdf_text(mine.data)
