@@ -127,7 +127,7 @@ def test_two_raters_mean_adjudication_and_results(db, login, event):
                             ).all()
         assert len(entries) == 7
         assert {e.details["role"] for e in entries} == {"rater", "adjudicator"}
-        final = [e for e in entries if e.details["role"] == "adjudicator"][0]
+        final = next(e for e in entries if e.details["role"] == "adjudicator")
         assert final.details["state"] == "final" and final.details["final"] == 1
     # Results page and CSV show it; the marking queue shows nothing waiting.
     page = wdm.get(f"/cbt/reports/exams/{event.exam_id}/results").get_data(as_text=True)
