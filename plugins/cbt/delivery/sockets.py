@@ -106,6 +106,7 @@ class Conn:
     tokens: float = BUCKET_SIZE
     stamp: float = field(default_factory=time.monotonic)
     bad: int = 0
+    db_key: int = 0  # which instance (tests run several in one process)
 
     def take(self) -> bool:
         now = time.monotonic()
@@ -210,7 +211,7 @@ def on_connect(data: Any) -> None:
     if session_id is not None:
         join_room(session_room(session_id))
     with _conns_lock:
-        _conns[_sid()] = Conn(auth.attempt, kiosk.id, secret_hash, shape)
+        _conns[_sid()] = Conn(auth.attempt, kiosk.id, secret_hash, shape, db_key=id(r.db))
     _set_online(auth.attempt, True)
 
 
@@ -232,8 +233,8 @@ def _set_online(attempt_id: int, online: bool) -> None:
 def on_disconnect(_reason: Any = None) -> None:
     with _conns_lock:
         conn = _conns.pop(_sid(), None)
-        others = conn is not None and any(c.attempt_id == conn.attempt_id
-                                          for c in _conns.values())
+        others = conn is not None and any(
+            c.attempt_id == conn.attempt_id and c.db_key == conn.db_key for c in _conns.values())
     if conn is not None and not others:
         _set_online(conn.attempt_id, False)
 
