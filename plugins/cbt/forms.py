@@ -23,6 +23,8 @@ from plugins.cbt.content import (
     MatchAnswer,
     MatchPrompt,
     NumericAnswer,
+    RubricCriterion,
+    RubricLevel,
     SpaceRule,
     check,
     choice_ids,
@@ -62,6 +64,7 @@ class ItemForm(BaseModel):
     pairs: str = ""
     max_words: str = ""
     rubric: str = ""
+    criteria: str = Field(default="", max_length=20_000)
 
     @field_validator("type")
     @classmethod
@@ -182,6 +185,7 @@ def to_draft(f: ItemForm) -> ItemDraft:
             else:
                 content.max_words = int(words)
         key.rubric = f.rubric
+        key.criteria = _criteria(f.criteria, errors)
     tags = [t.strip() for t in f.tags.split(",") if t.strip()]
     draft = ItemDraft(type=t, content=content, key=key, points=points,  # type: ignore[arg-type]
                       category=f.category, tags=tags)
@@ -189,6 +193,33 @@ def to_draft(f: ItemForm) -> ItemDraft:
     if errors:
         raise FormError(errors)
     return draft
+
+
+def _criteria(text: str, errors: list[str]) -> list[RubricCriterion]:
+    """``Title: level = points; level = points`` per line (levels from worst to best)."""
+    out: list[RubricCriterion] = []
+    for n, line in enumerate(_lines(text), start=1):
+        title, sep, rest = line.partition(":")
+        levels: list[RubricLevel] = []
+        for part in (p.strip() for p in rest.split(";") if p.strip()):
+            label, eq, number = part.rpartition("=")
+            value = parse_number(number) if eq else None
+            if value is None or value < 0 or not label.strip():
+                errors.append(f"rubric line {n}: write each level as 'description = points'")
+                break
+            levels.append(RubricLevel(label=label.strip()[:300], points=value))
+        else:
+            if not sep or not title.strip() or len(levels) < 2:
+                errors.append(f"rubric line {n}: write 'criterion: level = points; level = "
+                              f"points' with at least two levels")
+                continue
+            out.append(RubricCriterion(id=f"k{n}", title=title.strip()[:300], levels=levels))
+    return out
+
+
+def criteria_text(criteria: list[RubricCriterion]) -> str:
+    return "\n".join(f"{c.title}: " + "; ".join(f"{lv.label} = {lv.points:g}" for lv in c.levels)
+                     for c in criteria)
 
 
 def values_of(data: ItemData) -> dict[str, Any]:
@@ -222,6 +253,7 @@ def values_of(data: ItemData) -> dict[str, Any]:
                              ("" if n.fraction == 1 else f" | {n.fraction * 100:g}")
                              for n in k.numbers),
         "pairs": "\n".join(pairs), "max_words": str(c.max_words or ""), "rubric": k.rubric,
+        "criteria": criteria_text(k.criteria),
     }
 
 
@@ -230,4 +262,4 @@ def blank(item_type: str = "single") -> dict[str, Any]:
             "stem": "", "feedback": "", "choices": [""] * MAX_CHOICES,
             "weights": [""] * MAX_CHOICES, "correct": [], "scoring": "partial", "truth": "",
             "accepted": "", "case_sensitive": False, "spaces": "collapse", "numbers": "",
-            "pairs": "", "max_words": "", "rubric": ""}
+            "pairs": "", "max_words": "", "rubric": "", "criteria": ""}
