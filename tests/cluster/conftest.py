@@ -1,9 +1,9 @@
 """Two ``ruang serve`` nodes on one PostgreSQL database, joined by Redis, with an exam ready.
 
-``exam_cluster(kiosks=4, env={...})`` migrates a fresh PostgreSQL database (the
-``postgres_db`` fixture: the distribution's PostgreSQL, started by the test setup), seeds it
-with :mod:`loadtests.seed` (an exam, a CBT session in one lab, candidates seated on enrolled
-kiosks, the demo proctor) and starts two nodes with ``RUANG_MESSAGE_QUEUE`` on the
+``exam_cluster(env={...})`` copies a PostgreSQL database (on the distribution's PostgreSQL,
+started by the test setup) that was migrated and seeded once per session with
+:mod:`loadtests.seed` (an exam, a CBT session in one lab, four candidates seated on enrolled
+kiosks, the demo proctor) and starts two nodes on it with ``RUANG_MESSAGE_QUEUE`` on the
 ``redis_url`` fixture's real redis-server, both running the background jobs as an
 operator's nodes do. Clients talk to the nodes directly (no proxy): a test decides which
 node each kiosk and the proctor use, and where a kiosk goes when its node dies.
@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,7 @@ import psycopg
 import pytest
 import requests
 
+from tests.fixtures.databases import PostgresServer
 from tests.fixtures.servers import REPO_ROOT, LiveServer, clean_environ, run_ruang
 
 CSRF_RE = re.compile(r'name="csrf[-_]token"\s+(?:content|value)="([^"]+)"')
@@ -131,23 +134,47 @@ def seed_exam(instance: Path, database_url: str, kiosks: int, items: int) -> dic
     return seed
 
 
+KIOSKS = 4
+ITEMS = 10
+
+
+@pytest.fixture(scope="session")
+def seeded_template(postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+                    ) -> tuple[Path, str, dict[str, Any]]:
+    """An instance folder and a migrated, seeded PostgreSQL database that every test of
+    the session copies (``CREATE DATABASE ... TEMPLATE``): migrating and seeding once."""
+    instance = tmp_path_factory.mktemp("cluster") / "instance"
+    url = postgres_server.create_database(f"cluster_{uuid.uuid4().hex[:8]}")
+    run_ruang("db", "upgrade", instance=instance, env={"RUANG_DATABASE_URL": url})
+    return instance, url, seed_exam(instance, url, KIOSKS, ITEMS)
+
+
 @pytest.fixture
-def exam_cluster(tmp_path: Path, postgres_db: str, redis_url: str,
+def exam_cluster(tmp_path: Path, postgres_server: PostgresServer,
+                 seeded_template: tuple[Path, str, dict[str, Any]], redis_url: str,
                  live_server: Callable[..., LiveServer]) -> Iterator[Callable[..., ExamCluster]]:
-    """A factory: ``exam_cluster(kiosks=4, items=10, env=None)`` -> :class:`ExamCluster`."""
+    """A factory: ``exam_cluster(env=None)`` -> :class:`ExamCluster` with two nodes started
+    on a fresh copy of the seeded database (``KIOSKS`` kiosks in one session)."""
+    template_instance, template_url, seed = seeded_template
+    made: list[str] = []
 
-    def make(kiosks: int = 4, items: int = 10, env: dict[str, str] | None = None
-             ) -> ExamCluster:
+    def make(env: dict[str, str] | None = None) -> ExamCluster:
         instance = tmp_path / "instance"
-        db_env = {"RUANG_DATABASE_URL": postgres_db}
-        run_ruang("db", "upgrade", instance=instance, env=db_env)
-        node_env = {**db_env, "RUANG_MESSAGE_QUEUE": redis_url, "RUANG_JOBS": "true",
-                    **(env or {})}
+        shutil.copytree(template_instance, instance)
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(postgres_server.url("postgres", "postgresql"),
+                             autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_url.rsplit("/", 1)[1]}"')
+        url = postgres_server.url(name)
+        made.append(url)
+        node_env = {"RUANG_DATABASE_URL": url, "RUANG_MESSAGE_QUEUE": redis_url,
+                    "RUANG_JOBS": "true", **(env or {})}
         nodes = [live_server(instance=instance, env=node_env, start=False) for _ in range(2)]
-        seeded: list[dict[str, Any]] = []
-        # The nodes boot while the exam goes in: they need only the migrated schema.
-        side_by_side(lambda: seeded.append(seed_exam(instance, postgres_db, kiosks, items)),
-                     *(node.start for node in nodes))
-        return ExamCluster(instance, postgres_db, nodes, seeded[0])
+        side_by_side(*(node.start for node in nodes))
+        return ExamCluster(instance, url, nodes, seed)
 
-    yield make
+    try:
+        yield make
+    finally:
+        for url in made:
+            postgres_server.drop_database(url)

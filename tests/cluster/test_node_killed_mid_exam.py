@@ -18,13 +18,12 @@ from typing import Any
 
 import pytest
 
-from tests.cluster.conftest import ExamCluster
+from tests.cluster.conftest import ITEMS, ExamCluster
 from tests.fixtures.servers import run_ruang
 from tests.plugins.cbt.delivery.pykiosk import PyKiosk
 
 pytestmark = [pytest.mark.live, pytest.mark.postgres]
 
-ITEMS = 10
 ACK_TIMEOUT_S = 3.0
 
 
@@ -91,7 +90,7 @@ class Candidate:
 
 
 def test_kiosks_move_to_the_other_node_when_theirs_is_killed(exam_cluster):
-    c: ExamCluster = exam_cluster(kiosks=4, items=ITEMS)
+    c: ExamCluster = exam_cluster()
     a, b = c.nodes
     infos = c.seed["kiosks"]
     on_a = [Candidate(info, a.url) for info in infos[:2]]
