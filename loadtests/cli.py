@@ -291,9 +291,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="note (server.log, summary) every time the server's event loop "
                              "stalled longer than MS, with the code that held it")
     parser.add_argument("--proctor-poll-s", type=float, default=None, metavar="S",
-                        help="how often each proctor polls the room's status (default 5, as "
-                             "the polling exam-room page; 0: proctors only press start, as "
-                             "with a seat map pushed over a socket)")
+                        help="proctors poll the room's status every S seconds, as the exam "
+                             "room page did before the live seat map (5); default: they watch "
+                             "the live seat map over the /proctor socket, as room.js does now")
     parser.add_argument("--strict", action="store_true",
                         help="exit 2 when a measured target is missed")
     parser.add_argument("--nodes", type=int, default=1,

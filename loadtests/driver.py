@@ -39,6 +39,7 @@ from typing import Any  # noqa: E402
 import gevent  # noqa: E402
 import psutil  # noqa: E402
 import requests  # noqa: E402
+import socketio  # noqa: E402
 from gevent.event import Event  # noqa: E402
 from gevent.lock import BoundedSemaphore  # noqa: E402
 from locust import User, constant, events, task  # noqa: E402
@@ -51,7 +52,8 @@ from loadtests.server import pin_to  # noqa: E402
 
 log = logging.getLogger("loadtests")
 CSRF_RE = re.compile(r'name="csrf[-_]token"\s+(?:content|value)="([^"]+)"')
-PROCTOR_POLL_S = 5.0  # what the exam room page does (room.js)
+PROCTOR_POLL_S = 5.0  # what the exam room page did before the live seat map
+PROCTOR_NAMESPACE = "/proctor"
 SIGN_IN_CONCURRENCY = 16
 FINISH_SPREAD_PER_KIOSK_S = 0.01
 
@@ -73,6 +75,8 @@ class Controller:
         self.kiosks: list[Kiosk] = []
         self.failed_kiosks = 0
         self.proctors: list[ProctorUser] = []
+        self.proctor_deltas = 0  # ``seats`` messages the live seat maps received
+        self.proctor_delta_rows = 0
         self.sessions = [s["id"] for s in seed["sessions"]]
         self.started_sessions: set[int] = set()
         self.finished = Event()
@@ -447,11 +451,11 @@ class KioskUser(User):
 
 
 class ProctorUser(User):
-    """A proctor in one exam room: the room's status every 5 s (as room.js), and the start."""
+    """A proctor in one exam room: the live seat map (as room.js), and the start."""
 
     wait_time = constant(3600)
     fixed_count = 0  # set per run: one per session
-    poll_s = PROCTOR_POLL_S  # 0: sign in and press start, but do not poll the room's status
+    poll_s = 0.0  # > 0: poll the room's status this often (the page before the live seat map)
     session_id: int = 0
 
     def on_start(self) -> None:
@@ -495,12 +499,17 @@ class ProctorUser(User):
     @task
     def watch(self) -> None:
         ctl = _controller()
-        if self.poll_s <= 0:
-            ctl.all_done.wait()
-            gevent.sleep(3600)
-            return
+        if self.session_id and self.poll_s > 0:
+            self._poll(ctl)
+        elif self.session_id:
+            self._live(ctl)
+        ctl.all_done.wait()
+        gevent.sleep(3600)
+
+    def _poll(self, ctl: Controller) -> None:
+        """The exam room page before the live seat map: the room's status every 5 s."""
         gevent.sleep(random.uniform(0, self.poll_s))
-        while not ctl.finished.is_set() and self.session_id:
+        while not ctl.finished.is_set():
             t = time.perf_counter()
             try:
                 resp = self.http.get(f"{ctl.url}/cbt/exam-rooms/{self.session_id}/status",
@@ -511,8 +520,48 @@ class ProctorUser(User):
             except requests.RequestException as exc:
                 ctl.rec.record("http:room_status", t, False, kind="http", error=str(exc))
             ctl.finished.wait(self.poll_s)
-        ctl.all_done.wait()
-        gevent.sleep(3600)
+
+    def _live(self, ctl: Controller) -> None:
+        """The exam room page with the live seat map (``room.js``): a socket on ``/proctor``
+        that gets a snapshot on connect and batched ``seats`` deltas, and the start token
+        fetched every 30 s. Snapshot round trips and deltas received are counted."""
+        cookie = "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
+        sio = socketio.Client(reconnection=True, handle_sigint=False, request_timeout=20)
+        got: dict[str, int] = {"seats": 0, "rows": 0}
+
+        def on_seats(msg: Any) -> None:
+            got["seats"] += 1
+            got["rows"] += len((msg or {}).get("seats") or [])
+
+        sio.on("seats", on_seats, namespace=PROCTOR_NAMESPACE)
+        t = time.perf_counter()
+        snap = Event()
+        sio.on("snapshot", lambda _msg: snap.set(), namespace=PROCTOR_NAMESPACE)
+        try:
+            sio.connect(ctl.url, namespaces=[PROCTOR_NAMESPACE], transports=["websocket"],
+                        auth={"session": self.session_id},
+                        headers={"Cookie": cookie, "User-Agent": "ruang-loadtest-proctor"},
+                        wait_timeout=20)
+            ok = bool(snap.wait(30))
+            ctl.rec.record("proctor_snapshot", t, ok, kind="socketio",
+                           error=None if ok else "no snapshot within 30 s")
+        except socketio.exceptions.ConnectionError as exc:
+            ctl.rec.record("proctor_snapshot", t, False, kind="socketio", error=str(exc)[:200])
+            return
+        while not ctl.finished.wait(30):
+            t = time.perf_counter()
+            try:
+                resp = self.http.get(f"{ctl.url}/cbt/exam-rooms/{self.session_id}/token",
+                                     headers={"Accept": "application/json"}, timeout=60)
+                ok = resp.status_code == 200
+                ctl.rec.record("http:room_token", t, ok, kind="http",
+                               error=None if ok else f"HTTP {resp.status_code}")
+            except requests.RequestException as exc:
+                ctl.rec.record("http:room_token", t, False, kind="http", error=str(exc))
+        ctl.proctor_deltas += got["seats"]
+        ctl.proctor_delta_rows += got["rows"]
+        with contextlib.suppress(Exception):
+            sio.disconnect()
 
 
 def _results(ctl: Controller, env: Environment) -> dict[str, Any]:
@@ -532,6 +581,8 @@ def _results(ctl: Controller, env: Environment) -> dict[str, Any]:
         "kiosks_ready": len(kiosks),
         "kiosks_failed": ctl.failed_kiosks,
         "proctors": len(ctl.proctors),
+        "proctor_seat_deltas": ctl.proctor_deltas,
+        "proctor_seat_delta_rows": ctl.proctor_delta_rows,
         "answers_sent": sum(len(k.sent) for k in kiosks),
         "answers_acked": sum(len(k.acked) for k in kiosks),
         "answers_unacked": sum(len(k.pending) for k in kiosks),
@@ -582,7 +633,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--cpu", type=int, default=None)
     parser.add_argument("--storm-fin", action="store_true")
-    parser.add_argument("--proctor-poll-s", type=float, default=PROCTOR_POLL_S)
+    parser.add_argument("--proctor-poll-s", type=float, default=0.0)
     args = parser.parse_args(argv)
     if not args.url.startswith(("http://127.0.0.1:", "http://localhost:")):
         parser.error("the load test sends traffic to loopback only")
