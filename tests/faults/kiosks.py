@@ -92,3 +92,71 @@ def started_kiosks(db: Any, base: str, count: int, **room_args: Any) -> tuple[Ro
         ack = k.call("start", {"token": token})
         assert ack["ok"], ack
     return room, [OutboxKiosk(k) for k in kiosks]
+
+
+class Staff:
+    """A signed-in staff browser over plain HTTP (requests), for the proctor's actions."""
+
+    def __init__(self, base: str, username: str) -> None:
+        import re
+
+        import requests
+
+        from tests.conftest import DEMO_PASSWORDS
+
+        self.base = base
+        self.http = requests.Session()
+        page = self.http.get(base + "/login", timeout=10).text
+        m = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert m, "no CSRF token on /login"
+        self.csrf = m.group(1)
+        resp = self.http.post(base + "/login", data={
+            "username": username, "password": DEMO_PASSWORDS[username],
+            "csrf_token": self.csrf}, allow_redirects=False, timeout=10)
+        assert resp.status_code == 302, resp.text[:300]
+
+    def action(self, session_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        resp = self.http.post(f"{self.base}/cbt/exam-rooms/{session_id}/actions", json=body,
+                              headers={"X-CSRFToken": self.csrf}, timeout=10)
+        data: dict[str, Any] = resp.json()
+        return data
+
+
+def keep_answering(kiosks: list[OutboxKiosk], stop: threading.Event,
+                   pause_s: float = 0.02) -> list[threading.Thread]:
+    """Each kiosk's candidate changes an answer every ``pause_s`` and the kiosk flushes."""
+
+    def run(k: OutboxKiosk) -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            k.type(1 + n % 7, None, flagged=n % 2 == 0)
+            k.flush()
+            time.sleep(pause_s)
+
+    threads = [threading.Thread(target=run, args=(k,), daemon=True) for k in kiosks]
+    for t in threads:
+        t.start()
+    return threads
+
+
+def drain(kiosks: list[OutboxKiosk], timeout: float = 30.0) -> None:
+    """Flush every outbox until it is empty (the kiosk's re-send after a fault)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for k in kiosks:
+            k.flush()
+        if all(not k.outbox for k in kiosks):
+            return
+        time.sleep(0.2)
+    left = {k.attempt: len(k.outbox) for k in kiosks}
+    raise AssertionError(f"outboxes not emptied within {timeout}s: {left}")
+
+
+def stored_seqs(db: Any, attempt_id: int) -> set[int]:
+    from sqlalchemy import select
+
+    from plugins.cbt.delivery.models import Answer
+
+    with db.session() as s:
+        return set(s.scalars(select(Answer.seq).where(Answer.attempt_id == attempt_id)))
