@@ -52,13 +52,18 @@ class PyKiosk:
     def connect(self, reconnection: bool = True) -> PyKiosk:
         sio = socketio.Client(reconnection=reconnection, reconnection_delay=0.2,
                               reconnection_delay_max=1.0)
-        for name in ("started", "submitted", "logged_out", "time", "refused"):
+        for name in ("started", "submitted", "logged_out", "time", "refused", "paused",
+                     "resumed", "locked", "unlocked", "message", "reopened"):
             sio.on(name, self._recorder(name), namespace=NAMESPACE)
         sio.connect(self.base, namespaces=[NAMESPACE], transports=["websocket"],
                     auth={"v": 1, "kiosk": self.token, "attempt": self.attempt,
                           "login": self.login}, wait_timeout=10)
         self.sio = sio
         return self
+
+    def got(self, name: str) -> list[Any]:
+        with self._lock:
+            return [data for n, data in self.events if n == name]
 
     def _recorder(self, name: str) -> Any:
         def record(data: Any = None) -> None:
