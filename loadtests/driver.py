@@ -540,7 +540,10 @@ class ProctorUser(User):
         try:
             sio.connect(ctl.url, namespaces=[PROCTOR_NAMESPACE], transports=["websocket"],
                         auth={"session": self.session_id},
-                        headers={"Cookie": cookie, "User-Agent": "ruang-loadtest-proctor"},
+                        # The same browser as the pages: Flask-Login's strong session
+                        # protection ties the session to its User-Agent.
+                        headers={"Cookie": cookie,
+                                 "User-Agent": str(self.http.headers["User-Agent"])},
                         wait_timeout=20)
             ok = bool(snap.wait(30))
             ctl.rec.record("proctor_snapshot", t, ok, kind="socketio",
