@@ -122,13 +122,18 @@ def released(exam: Exam, release: ResultRelease | None, *, submitted: bool,
     return False
 
 
+def N_(text: str) -> str:  # noqa: N802 - the name pybabel extracts
+    """Marks an English msgid for extraction; the page translates it when shown."""
+    return text
+
+
 def describe(exam: Exam, release: ResultRelease | None) -> str:
-    """The policy in words (English msgid; pages translate it)."""
-    return {"never": "Never shown to candidates",
-            "after_submit": "Shown as soon as the candidate submits",
-            "after_close": "Shown when the exam closes",
-            "at_date": "Shown from a set date",
-            "manual": "Shown when staff release them"}.get(exam.show_score, exam.show_score)
+    """The policy in words (an English msgid)."""
+    return {"never": N_("Never shown to candidates"),
+            "after_submit": N_("Shown as soon as the candidate submits"),
+            "after_close": N_("Shown when the exam closes"),
+            "at_date": N_("Shown from a set date"),
+            "manual": N_("Shown when staff release them")}.get(exam.show_score, exam.show_score)
 
 
 # -- the candidate's lookup --------------------------------------------------------------------

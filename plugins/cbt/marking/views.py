@@ -20,6 +20,7 @@ from core.accounts.access import can, require
 from core.accounts.models import User
 from core.instance import ruang
 from core.records.service import as_local
+from plugins.cbt.content import TYPE_LABELS
 from plugins.cbt.marking import corrections, ratings
 from plugins.cbt.models import Exam
 from plugins.cbt.render import render_item, with_image_urls
@@ -192,4 +193,5 @@ def keys(exam_id: int) -> str | WerkzeugResponse:
         history = corrections.history(session, exam)
         names = {u.id: u.full_name or u.username for u in session.scalars(select(User))}
         return render_template("cbt_marking/keys.html", exam=exam, items=items,
-                               history=history, names=names, kinds=corrections.KIND_TEXT)
+                               history=history, names=names, kinds=corrections.KIND_TEXT,
+                               types={t: _(label) for t, label in TYPE_LABELS.items()})
