@@ -1,7 +1,7 @@
 """marking, key corrections, result release
 
 Revision ID: 8dbf2a243a8b
-Revises: cd9d0c99f42d
+Revises: 317af88696dd
 Create Date: 2026-11-24 18:15:28.243742
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import core.db
 
 
 revision: str = '8dbf2a243a8b'
-down_revision: str | Sequence[str] | None = 'cd9d0c99f42d'
+down_revision: str | Sequence[str] | None = '317af88696dd'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = ("accounts",)
 
