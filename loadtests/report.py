@@ -147,6 +147,10 @@ def build(profile: Profile, async_mode: str, driver: dict[str, Any], db: dict[st
             (sat.get("baseline") or {}).get("server_cpu_ms_per_call_net"),
             (sat.get("answers") or {}).get("server_cpu_ms_per_call_net")),
         "sign_in_per_s": driver.get("sign_in_per_s", []),
+        # The proctors' live seat maps: ``seats`` messages (batched deltas) and rows in them.
+        "proctor_seat_deltas": {"proctors": driver.get("proctors", 0),
+                                "messages": driver.get("proctor_seat_deltas", 0),
+                                "rows": driver.get("proctor_seat_delta_rows", 0)},
         "submitted": driver.get("submitted", 0),
         "attempts_submitted_db": db.get("attempts_submitted_db", 0),
         "dup_acks": driver.get("dup_acks", 0),
