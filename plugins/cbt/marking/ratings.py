@@ -241,7 +241,10 @@ def role_for(session: Session, exam: Exam, response: EssayResponse, user: Any
         return "rater" if can(user, "cbt.author") else None
     if response.state == "adjudication":
         named = adjudicator_id(plan, exam)
-        if named is not None:
+        rated = {r.rater_id for r in response.ratings}
+        # The adjudicator is a third person: when the named one (say the exam's owner)
+        # was one of the two raters, any other exam author adjudicates instead.
+        if named is not None and named not in rated:
             return "adjudicator" if uid == named else None
         return "adjudicator" if can(user, "cbt.author") else None
     return None

@@ -22,7 +22,7 @@ from core.accounts.models import LoginFailure
 from core.audit.service import record as audit
 from core.db import utcnow
 from plugins.cbt.marking.models import ResultRelease
-from plugins.cbt.models import Attempt, Candidate, Exam
+from plugins.cbt.models import Candidate, Exam
 
 ReleasePolicy = Literal["never", "after_submit", "after_close", "at_date", "manual"]
 POLICIES: tuple[ReleasePolicy, ...] = ("never", "after_submit", "after_close", "at_date",
@@ -185,11 +185,9 @@ def lookup(session: Session, form: LookupForm, ip: str, now: datetime | None = N
           object_type="cbt_candidate", object_id=cand.id, ip=ip)
     rows, _sections = result_rows(session, exam)
     row = next((r for r in rows if r.participant_number == cand.participant_number), None)
-    if row is None or row.absent or (row.submitted_at is None and row.score is None \
-            and not row.marking_pending):
+    # Only submitted attempts have a result row with a submission time.
+    if row is None or row.absent or row.submitted_at is None:
         return Lookup("no_result", cand, exam)
-    submitted = session.scalar(select(Attempt.id).where(Attempt.candidate_id == cand.id)
-                               .limit(1)) is not None and row.submitted_at is not None
-    if not released(exam, release_of(session, exam), submitted=submitted, now=now):
+    if not released(exam, release_of(session, exam), submitted=True, now=now):
         return Lookup("not_released", cand, exam)
     return Lookup("shown", cand, exam, row)

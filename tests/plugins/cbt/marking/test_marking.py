@@ -190,3 +190,17 @@ def test_one_rater_is_final(db, login, event):
     codes = essay_codes(db, event)
     mark(login("wdm"), event, codes["K-0001"], 1, 1)
     assert rows_by_number(db, event)["K-0001"].score == pytest.approx(7 + 2)
+
+
+def test_owner_who_rated_does_not_adjudicate_own_disagreement(db, login, event):
+    set_plan(db, event, adjudicator=None)
+    with db.transaction() as s:
+        s.get(Exam, event.exam_id).created_by = held.user(s, "wdm").id  # owner and rater
+    codes = essay_codes(db, event)
+    wdm, yansi = login("wdm"), login("yansi")
+    mark(wdm, event, codes["K-0001"], 2, 2)
+    mark(yansi, event, codes["K-0001"], 0, 0)
+    assert rows_by_number(db, event)["K-0001"].marking_pending
+    assert "already marked" in mark(wdm, event, codes["K-0001"], 1, 1).get_data(as_text=True)
+    mark(login("kabpti"), event, codes["K-0001"], 1, 1)
+    assert rows_by_number(db, event)["K-0001"].score == pytest.approx(7 + 2)
