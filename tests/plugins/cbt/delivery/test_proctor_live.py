@@ -157,3 +157,29 @@ def test_answers_reach_the_seat_map_and_actions_reach_the_kiosk(live_server, db)
           f"{len(batches)} seats message(s) for the changes")
     again.close()
     proctor.sio.disconnect()
+
+
+def test_the_seat_map_and_actions_cross_server_processes(live_server, instance, redis_url, db):
+    """Kiosk on one process, proctor on another, the message queue between them."""
+    env = {"RUANG_MESSAGE_QUEUE": redis_url}
+    a = live_server(instance=instance, env=env)
+    b = live_server(instance=instance, env=env)
+    room = exam_room(db, 1, duration_min=30)
+    number = room.numbers[0]
+    kiosk = PyKiosk(a.url, enrol(db, room.seats[number]))
+    assert kiosk.sign_in(number, room.passwords[number])["ok"]
+    kiosk.connect()
+    proctor = Proctor(b.url, "pengawas", room.session_id)
+    wait_for(lambda: [d for _a, n, d in proctor.events if n == "snapshot"])
+    session_token, _ = tokens.current(db, room.session_id)
+    assert kiosk.call("start", {"token": session_token})["ok"]
+    t0 = time.monotonic()
+    assert kiosk.answer(1, 1, None, flagged=True)["ok"]
+    seen = wait_for(lambda: [at for at, r in proctor.seat(kiosk.attempt, t0) if r["f"] == 1],
+                    2.0)
+    assert seen[0] - t0 < 2.0
+    assert proctor.act("lock", kiosk.attempt, reason="diperiksa")["ok"]
+    wait_for(lambda: kiosk.got("locked"), 2.0)
+    assert kiosk.answer(2, 1, None)["error"] == "locked"
+    kiosk.close()
+    proctor.sio.disconnect()
