@@ -41,6 +41,7 @@ def test_a_kiosk_offline_longer_than_the_ping_timeout_loses_nothing(db, live_ser
         deadline = hello["deadline"]
         remaining_before, measured = hello["deadline"] - hello["now"], time.monotonic()
         disconnected = threading.Event()
+        assert k.kiosk.sio is not None
         k.kiosk.sio.on("disconnect", lambda *a: disconnected.set(), namespace="/exam")
 
         stop = threading.Event()

@@ -35,6 +35,7 @@ def test_redis_restart_events_reach_kiosks_on_the_other_node_again(
     with pg_instance.app_db() as db:
         room, kiosks = started_kiosks(db, node_b.url, 1)
         k = kiosks[0]
+        assert k.kiosk.sio is not None
         k.kiosk.sio.on("message", k.kiosk._recorder("message"), namespace="/exam")
         proctor = Staff(node_a.url, "pengawas")
 
