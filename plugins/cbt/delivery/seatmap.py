@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -87,16 +88,21 @@ def counts(session: Session, attempt_ids: Iterable[int] | None = None,
                     func.max(Answer.seq).label("seq")).group_by(Answer.attempt_id,
                                                                Answer.position)
     if attempt_ids is not None:
-        latest = latest.where(Answer.attempt_id.in_(list(attempt_ids)))
+        attempt_ids = list(attempt_ids)
+        latest = latest.where(Answer.attempt_id.in_(attempt_ids))
     if session_id is not None:
         latest = latest.where(Answer.attempt_id.in_(
             select(DeliveryAttempt.attempt_id).where(DeliveryAttempt.session_id == session_id)))
     m = latest.subquery()
-    rows = session.execute(
-        select(Answer.attempt_id, func.sum(_answered_expr()),
-               func.sum(case((Answer.flagged.is_(True), 1), else_=0)))
-        .join(m, and_(Answer.attempt_id == m.c.aid, Answer.seq == m.c.seq))
-        .group_by(Answer.attempt_id))
+    q = (select(Answer.attempt_id, func.sum(_answered_expr()),
+                func.sum(case((Answer.flagged.is_(True), 1), else_=0)))
+         .join(m, and_(Answer.attempt_id == m.c.aid, Answer.seq == m.c.seq))
+         .group_by(Answer.attempt_id))
+    if attempt_ids is not None:
+        # Said again on the outer query, so that the planner reads only these attempts'
+        # rows (by the (attempt_id, seq) index) instead of the whole log.
+        q = q.where(Answer.attempt_id.in_(list(attempt_ids)))
+    rows = session.execute(q)
     return {int(a): (int(q or 0), int(f or 0)) for a, q, f in rows}
 
 
@@ -142,7 +148,15 @@ def seats(session: Session, session_id: int, attempt_ids: Iterable[int] | None =
     """The seat map's rows of ``session_id`` (only those of ``attempt_ids`` when given)."""
     now = now or utcnow()
     ids = None if attempt_ids is None else sorted(set(attempt_ids))
-    starts_at = room_started_at(session, session_id)
+    room_start: list[datetime | None] = []  # read once, and only if a seat needs it
+
+    def late(state: str, admission: str) -> bool:
+        if state not in ("ready", "signed_out") or admission == "admitted":
+            return False
+        if not room_start:
+            room_start.append(room_started_at(session, session_id))
+        return is_late(state, admission, room_start[0], now)
+
     da = DeliveryAttempt
     q = (select(Candidate.id, Candidate.participant_number, Candidate.name, Candidate.seat,
                 da.attempt_id, da.state, da.login_hash != "", da.locked, da.admission,
@@ -177,7 +191,7 @@ def seats(session: Session, session_id: int, attempt_ids: Iterable[int] | None =
         out.append({
             "c": int(cid), "n": number, "nm": name, "st": (kiosk_seat if signed else "")
             or assigned or "", "a": aid, "s": s, "lk": bool(locked),
-            "late": is_late(s, admission or "", starts_at, now) if aid is not None else False,
+            "late": late(s, admission or "") if aid is not None else False,
             "ad": admission or "", "on": bool(online) and bool(signed) and s != "submitted",
             "hb": ms(seen) if signed else None, "q": q_, "f": f_,
             "t": int(total or 0),
@@ -235,14 +249,19 @@ class Flusher:
 
             socketio = ruang().socketio
             idle = 0.0
+            pause = FLUSH_S
             while True:
-                socketio.sleep(FLUSH_S)
+                socketio.sleep(pause)
+                began = time.monotonic()
                 try:
                     sent = self.flush()
                 except Exception:  # a failed round must not end live updates for good
                     log.exception("could not send seat map updates")
                     sent = 1
-                idle = 0.0 if sent else idle + FLUSH_S
+                # A flush blocks this process's event loop while it reads (SQLite does not
+                # yield): keep it to at most a third of the time, whatever the room's size.
+                pause = max(FLUSH_S, 2 * (time.monotonic() - began))
+                idle = 0.0 if sent else idle + pause
                 if idle >= IDLE_EXIT_S:
                     with self.lock:  # the next mark() starts a new task
                         if not self.dirty:
