@@ -12,7 +12,8 @@ from core.certificates import service
 from core.instance import ruang
 from core.records.service import as_local
 
-bp = Blueprint("certificates", __name__, template_folder="templates")
+bp = Blueprint("certificates", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/certificates/static")
 
 
 def _wants_json() -> bool:
