@@ -6,8 +6,6 @@ step that rolls back sends nothing, and the outbox delivers after commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select
@@ -16,6 +14,8 @@ from sqlalchemy.orm import Session
 from core.accounts.models import User
 from core.certificates.service import verify_url
 from core.contracts import Notification, WorkflowEvent
+from core.notify.letters import gettext as _
+from core.notify.letters import in_language as language
 from plugins.certification.clock import fmt
 from plugins.certification.models import (
     Certificate,
@@ -23,31 +23,6 @@ from plugins.certification.models import (
     CertProgramme,
     CertRegistration,
 )
-
-
-@contextmanager
-def language(locale: str | None) -> Iterator[None]:
-    from flask import has_app_context
-
-    if not has_app_context():
-        yield
-        return
-    from flask_babel import force_locale
-
-    from core.instance import ruang
-
-    with force_locale(locale or ruang().settings.default_locale):
-        yield
-
-
-def _(msgid: str, **params: Any) -> str:
-    from flask import has_app_context
-
-    if has_app_context():
-        from flask_babel import gettext
-
-        return str(gettext(msgid, **params))
-    return msgid % params if params else msgid
 
 
 def link(path: str) -> str:

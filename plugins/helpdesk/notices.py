@@ -7,8 +7,6 @@ the reader's language (the requester's language when they filed, Indonesian by d
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select
@@ -17,34 +15,14 @@ from sqlalchemy.orm import Session, object_session
 from core.accounts.models import User
 from core.accounts.roles import DIVISION_LABELS, Division, Role
 from core.contracts import Notification, WorkflowEvent
+from core.notify.letters import gettext as _
+from core.notify.letters import in_language as _locale
+from core.notify.letters import letter, queue_all
 from plugins.helpdesk import links
 from plugins.helpdesk.flow import PUBLIC_COMMENT_ACTIONS, TICKET
 from plugins.helpdesk.models import Follower, Ticket
 
 SIGNATURE = "Helpdesk BPTI"
-
-
-@contextmanager
-def _locale(code: str | None) -> Iterator[None]:
-    from flask import has_app_context
-
-    if not has_app_context():
-        yield
-        return
-    from flask_babel import force_locale
-
-    with force_locale(code or "id"):
-        yield
-
-
-def _(text: str, **params: Any) -> str:
-    from flask import has_app_context
-
-    if not has_app_context():
-        return text % params if params else text
-    from flask_babel import gettext
-
-    return str(gettext(text, **params))
 
 
 def division_label(code: str | None) -> str:
@@ -95,13 +73,6 @@ def _to_user(user: User, subject: str, body: str, topic: str, ticket: Ticket) ->
                         data={"ticket": ticket.number, "ticket_id": ticket.id})
 
 
-def _queue(session: Session, notes: Sequence[Notification]) -> None:
-    from core.notify.service import queue
-
-    for note in notes:
-        queue(session, note)
-
-
 # -- to the requester -----------------------------------------------------------------------
 
 
@@ -111,13 +82,10 @@ def _requester_note(session: Session, ticket: Ticket, topic: str, subject_fn: An
     for name, email, user_id, phone, locale in _requesters(session, ticket):
         with _locale(locale):
             subject = f"[{ticket.number}] {subject_fn()}"
-            body = "\n".join([_("Hello %(name)s,", name=name or _("there")), "",
-                              body_fn(), "",
-                              _("Ticket number: %(number)s", number=ticket.number),
-                              _("Subject: %(subject)s", subject=ticket.subject),
-                              _("See the status and reply: %(url)s",
-                                url=links.ticket_url(ticket)),
-                              "", "-- ", SIGNATURE])
+            body = letter(name or _("there"), [body_fn()], signature=SIGNATURE, details=[
+                _("Ticket number: %(number)s", number=ticket.number),
+                _("Subject: %(subject)s", subject=ticket.subject),
+                _("See the status and reply: %(url)s", url=links.ticket_url(ticket))])
         out.append(Notification(subject=subject, body=body, email=email, phone=phone,
                                 user_id=user_id, topic=topic,
                                 data={"ticket": ticket.number, "state": ticket.state}))
@@ -137,7 +105,7 @@ def filed(session: Session, ticket: Ticket) -> None:
               "on the support portal, or ask the helpdesk by phone or WhatsApp."),
         ])
 
-    _queue(session, _requester_note(session, ticket, "helpdesk.filed", subject, body))
+    queue_all(session, _requester_note(session, ticket, "helpdesk.filed", subject, body))
 
 
 def on_transition(obj: Any, event: WorkflowEvent) -> list[Notification]:
@@ -202,7 +170,7 @@ def public_reply(session: Session, ticket: Ticket, author: str, text: str) -> No
     def body() -> str:
         return "\n".join([_("%(name)s replied to your complaint:", name=author), "", text])
 
-    _queue(session, _requester_note(session, ticket, "helpdesk.reply", subject, body))
+    queue_all(session, _requester_note(session, ticket, "helpdesk.reply", subject, body))
 
 
 # -- to staff ------------------------------------------------------------------------------
@@ -223,7 +191,7 @@ def triage(session: Session, ticket: Ticket) -> None:
                               _("From: %(name)s", name=ticket.requester_name),
                               "", ticket.description[:2000], "", links.desk_url(ticket)])
         notes.append(_to_user(user, subject, body, "helpdesk.new", ticket))
-    _queue(session, notes)
+    queue_all(session, notes)
 
 
 def assigned(session: Session, ticket: Ticket, user: User, actor_id: int | None) -> None:
@@ -234,7 +202,7 @@ def assigned(session: Session, ticket: Ticket, user: User, actor_id: int | None)
                                             subject=ticket.subject)
         body = "\n".join([_("A complaint was assigned to you."), "",
                           ticket.description[:2000], "", links.desk_url(ticket)])
-    _queue(session, [_to_user(user, subject, body, "helpdesk.assigned", ticket)])
+    queue_all(session, [_to_user(user, subject, body, "helpdesk.assigned", ticket)])
 
 
 def requester_replied(session: Session, ticket: Ticket, text: str) -> None:
@@ -253,7 +221,7 @@ def requester_replied(session: Session, ticket: Ticket, text: str) -> None:
                                                 subject=ticket.subject)
             body = "\n".join([text[:4000], "", links.desk_url(ticket)])
         notes.append(_to_user(user, subject, body, "helpdesk.requester_reply", ticket))
-    _queue(session, notes)
+    queue_all(session, notes)
 
 
 def _staff_for(session: Session, ticket: Ticket) -> dict[int, User]:
@@ -276,7 +244,7 @@ def sla_warning(session: Session, ticket: Ticket, targets: list[str]) -> None:
             body = "\n".join([_("This complaint is close to its service level target."),
                               "", links.desk_url(ticket)])
         notes.append(_to_user(user, subject, body, "helpdesk.sla_warning", ticket))
-    _queue(session, notes)
+    queue_all(session, notes)
 
 
 def escalation(session: Session, ticket: Ticket, targets: list[str]) -> None:
@@ -297,4 +265,4 @@ def escalation(session: Session, ticket: Ticket, targets: list[str]) -> None:
                 _("Division: %(division)s", division=division_label(ticket.division) or "-"),
                 "", links.desk_url(ticket)])
         notes.append(_to_user(user, subject, body, "helpdesk.escalation", ticket))
-    _queue(session, notes)
+    queue_all(session, notes)

@@ -8,8 +8,7 @@ language.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -18,41 +17,13 @@ from sqlalchemy.orm import Session, object_session
 from core.accounts.models import User
 from core.accounts.roles import Role
 from core.contracts import Notification, WorkflowEvent
+from core.notify.letters import gettext as _
+from core.notify.letters import in_language, letter, queue_all
 from plugins.training import clock, tokens
 from plugins.training.errors import N_
 from plugins.training.models import Participant, ParticipantStatus, Training
 
 SIGNATURE = "Diklat BPTI"
-
-
-@contextmanager
-def _locale(code: str | None) -> Iterator[None]:
-    from flask import has_app_context
-
-    if not has_app_context():
-        yield
-        return
-    from flask_babel import force_locale
-
-    with force_locale(code or "id"):
-        yield
-
-
-def _(text: str, **params: Any) -> str:
-    from flask import has_app_context
-
-    if not has_app_context():
-        return text % params if params else text
-    from flask_babel import gettext
-
-    return str(gettext(text, **params))
-
-
-def _queue(session: Session, notes: Sequence[Notification]) -> None:
-    from core.notify.service import queue
-
-    for note in notes:
-        queue(session, note)
 
 
 def _where(training: Training, session: Session) -> str:
@@ -84,30 +55,27 @@ def _locale_of(session: Session, person: Participant) -> str | None:
 def _to_participant(session: Session, training: Training, person: Participant, topic: str,
                     subject: Callable[[], str], lines: Callable[[], list[str]],
                     link: bool = True) -> Notification:
-    with _locale(_locale_of(session, person)):
-        body = [_("Hello %(name)s,", name=person.name), "", *lines(), "",
-                *_details(session, training)]
+    with in_language(_locale_of(session, person)):
+        details = _details(session, training)
         if link:
-            body += ["", _("Your page (registration, QR code for attendance, tests, "
-                           "evaluation, certificate):"),
-                     tokens.page_url(person.id, training.id)]
-        body += ["", "-- ", SIGNATURE]
+            details += ["", _("Your page (registration, QR code for attendance, tests, "
+                              "evaluation, certificate):"),
+                        tokens.page_url(person.id, training.id)]
+        body = letter(person.name, lines(), signature=SIGNATURE, details=details)
         title = f"[{training.code}] {subject()}"
-    return Notification(subject=title, body="\n".join(body), email=person.email,
+    return Notification(subject=title, body=body, email=person.email,
                         user_id=person.user_id, topic=topic,
                         data={"training": training.id, "participant": person.id})
 
 
 def _to_user(user: User, training: Training, topic: str, subject: Callable[[], str],
              lines: Callable[[], list[str]]) -> Notification:
-    with _locale(user.locale):
+    with in_language(user.locale):
         title = f"[{training.code}] {subject()}"
-        body = "\n".join([_("Hello %(name)s,", name=user.display_name), "", *lines(), "",
-                          _("Training: %(title)s", title=training.title),
-                          _("When: %(when)s", when=clock.span(training.starts_at,
-                                                              training.ends_at)),
-                          "", f"{tokens.base_url()}/training/{training.id}", "", "-- ",
-                          SIGNATURE])
+        body = letter(user.display_name, lines(), signature=SIGNATURE, details=[
+            _("Training: %(title)s", title=training.title),
+            _("When: %(when)s", when=clock.span(training.starts_at, training.ends_at)),
+            "", f"{tokens.base_url()}/training/{training.id}"])
     return Notification(subject=title, body=body, email=user.email or "", user_id=user.id,
                         topic=topic, data={"training": training.id})
 
@@ -180,7 +148,7 @@ def invitation(session: Session, training: Training, person: Participant) -> Non
                       "%(n)s.", n=training.capacity)]
         return out
 
-    _queue(session, [_to_participant(session, training, person, "training.invitation",
+    queue_all(session, [_to_participant(session, training, person, "training.invitation",
                                      lambda: _("Invitation: %(title)s", title=training.title),
                                      lines)])
 
@@ -198,7 +166,7 @@ def registered(session: Session, training: Training, person: Participant) -> Non
         return [_("You are registered. Show the QR code on your page at the door to sign "
                   "the attendance list.")]
 
-    _queue(session, [_to_participant(session, training, person, "training.registered",
+    queue_all(session, [_to_participant(session, training, person, "training.registered",
                                      subject, lines)])
 
 
@@ -209,7 +177,7 @@ def reminder(session: Session, training: Training, person: Participant) -> None:
             out.append(_("Please take the short pre-test on your page before it starts."))
         return out
 
-    _queue(session, [_to_participant(session, training, person, "training.reminder",
+    queue_all(session, [_to_participant(session, training, person, "training.reminder",
                                      lambda: _("Reminder: %(title)s", title=training.title),
                                      lines)])
 
@@ -223,12 +191,12 @@ def rescheduled(session: Session, training: Training) -> None:
                  Participant.training_id == training.id,
                  Participant.status.in_((ParticipantStatus.REGISTERED.value,
                                          ParticipantStatus.WAITLISTED.value))))]
-    _queue(session, notes)
+    queue_all(session, notes)
 
 
 def certificate_ready(session: Session, training: Training, person: Participant,
                       number: str) -> None:
-    _queue(session, [_to_participant(
+    queue_all(session, [_to_participant(
         session, training, person, "training.certificate",
         lambda: _("Your certificate of attendance"),
         lambda: [_("Your certificate of attendance (%(number)s) is ready; download it from "
