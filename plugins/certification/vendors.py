@@ -1,8 +1,8 @@
 """Vendors (third parties) and the documents exchanged with them.
 
-Documents are stored under ``<instance>/uploads/certification/`` with random names and no
-extension, readable by the server's user only; the database keeps the original name, the
-type, the size and a SHA-256. Only PDFs, office documents and images are accepted, and
+Documents are stored by the core's upload store (``<instance>/uploads/certification/<yyyy>/
+<mm>/``, random names, readable by the server's user only); the database keeps the original
+name, the type, the size and a SHA-256. Only PDFs, office documents and images are accepted, and
 their content must match their name. Vendors are shared with other plugins (the training
 plugin) through the ``ruang_third_parties`` hook.
 """
@@ -10,8 +10,6 @@ plugin) through the ``ruang_third_parties`` hook.
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -142,12 +140,10 @@ def programmes_of(session: Session, vendor_id: int) -> list[CertProgramme]:
 # -- documents -------------------------------------------------------------------------------
 
 
-def folder() -> Path:
+def store() -> uploads.Store:
     from core.instance import ruang
 
-    path = Path(ruang().settings.instance) / "uploads" / "certification"
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+    return uploads.Store(Path(ruang().settings.instance), "certification")
 
 
 def add_document(session: Session, vendor: CertVendor, *, title: str, filename: str,
@@ -172,11 +168,8 @@ def add_document(session: Session, vendor: CertVendor, *, title: str, filename: 
         raise CertError(N_("%(name)s is not really a .%(ext)s file."), name=name, ext=ext)
     if programme_id is not None and session.get(CertProgramme, programme_id) is None:
         raise CertError(N_("No such programme."), kind="not_found", http=404)
-    stored = secrets.token_hex(20)
-    path = folder() / stored
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    files = store()
+    stored = files.save(data)
     doc = CertDocument(vendor_id=vendor.id, programme_id=programme_id, title=title,
                        direction=direction, filename=name, content_type=TYPES[ext],
                        size=len(data), sha256=hashlib.sha256(data).hexdigest(),
@@ -185,7 +178,7 @@ def add_document(session: Session, vendor: CertVendor, *, title: str, filename: 
     try:
         session.flush()
     except Exception:
-        path.unlink(missing_ok=True)
+        files.remove([stored])
         raise
     audit(session, "certification.document.add", actor=actor, object_type="cert_vendor",
           object_id=vendor.id, details={"title": title, "file": name, "sha256": doc.sha256,
@@ -199,7 +192,14 @@ def documents(session: Session, vendor_id: int) -> list[CertDocument]:
 
 
 def document_bytes(doc: CertDocument) -> bytes:
-    data = (folder() / doc.stored_name).read_bytes()
+    path = store().path(doc.stored_name)
+    try:
+        if path is None:  # a name from before the store, which the migration could not move
+            raise FileNotFoundError(doc.stored_name)
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CertError(N_("The stored file of %(name)s is missing."), kind="missing",
+                        http=404, name=doc.filename) from None
     if hashlib.sha256(data).hexdigest() != doc.sha256:
         raise CertError(N_("The stored file of %(name)s was altered; it is not served."),
                         kind="tampered", http=500, name=doc.filename)
