@@ -43,6 +43,18 @@ bp = Blueprint("cbt", __name__, url_prefix="/cbt", template_folder="templates",
 MAX_UPLOAD = formats.MAX_FILE_BYTES
 
 
+def N_(text: str) -> str:  # noqa: N802 - the name pybabel extracts
+    return text
+
+
+# Words these pages translate from a variable (``content.TYPE_LABELS``, exam states): named
+# here so that ``scripts/i18n-update`` extracts them and keeps their translations.
+SHOWN_FROM_DATA = (
+    N_("Single choice"), N_("Multiple response"), N_("True/false"), N_("Short answer"),
+    N_("Numeric"), N_("Matching"), N_("Essay"), N_("Draft"), N_("Published"), N_("Closed"),
+)
+
+
 def _type_labels() -> dict[str, str]:
     return {t: _(TYPE_LABELS[t]) for t in ITEM_TYPES}
 
