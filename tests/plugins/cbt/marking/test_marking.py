@@ -204,3 +204,18 @@ def test_owner_who_rated_does_not_adjudicate_own_disagreement(db, login, event):
     assert "already marked" in mark(wdm, event, codes["K-0001"], 1, 1).get_data(as_text=True)
     mark(login("kabpti"), event, codes["K-0001"], 1, 1)
     assert rows_by_number(db, event)["K-0001"].score == pytest.approx(7 + 2)
+
+
+def test_result_slip_pdf_waits_for_and_then_shows_the_essay(db, login, event):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    set_plan(db, event, raters=("wdm",), adjudicator=None)
+    wdm = login("wdm")
+    url = f"/cbt/reports/exams/{event.exam_id}/slips/K-0001.pdf"
+    text = PdfReader(BytesIO(wdm.get(url).get_data())).pages[0].extract_text()
+    assert "MENUNGGU PENILAIAN ESAI" in text
+    mark(wdm, event, essay_codes(db, event)["K-0001"], 2, 1)
+    text = PdfReader(BytesIO(wdm.get(url).get_data())).pages[0].extract_text()
+    assert "10 / 11" in text and "LULUS" in text and "Esai" in text
