@@ -29,9 +29,10 @@ def test_old_certificates_move_into_the_register_and_back(app, guest):
         conn.execute(
             "INSERT INTO cert_certificates (id, number, verify_code, registration_id, holder_name,"
             " programme_title, field_name, vendor_name, score, issued_at, issued_by,"
-            " valid_until, revoked_at, revoked_by, revoke_reason) VALUES (7, 'SERT-00001/BPTI/2026',"
-            " 'CertCodeOld1', 70, 'Budi Santoso', 'Sertifikasi Jaringan 2026', 'Jaringan', 'Vendor X',"
-            " 88, '2026-03-01 02:00:00.000000', NULL, '2029-03-01', NULL, NULL, '')")
+            " valid_until, revoked_at, revoked_by, revoke_reason) VALUES (7,"
+            " 'SERT-00001/BPTI/2026', 'CertCodeOld1', 70, 'Budi Santoso',"
+            " 'Sertifikasi Jaringan 2026', 'Jaringan', 'Vendor X', 88,"
+            " '2026-03-01 02:00:00.000000', NULL, '2029-03-01', NULL, NULL, '')")
         conn.execute(
             "INSERT INTO training_certificates (id, number, verify_code, participant_id,"
             " training_id, holder_name, training_title, training_theme, held_on, hours,"
