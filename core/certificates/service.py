@@ -160,15 +160,7 @@ def count_miss(session: Session, key: str, now: datetime | None = None) -> None:
 
 
 def verify_url(code: str) -> str:
-    """The absolute address of the public page for ``code``: under ``RUANG_PUBLIC_URL`` when
-    it is set (a QR code outlives the request that printed it), else the address the
-    current request came to, else ``http://localhost``."""
-    from flask import current_app, has_request_context, request, url_for
+    """The absolute address of the public page for ``code``, as its QR code carries it."""
+    from core.notify.letters import page_url
 
-    from core.instance import ruang
-
-    base = ruang().settings.public_url.rstrip("/")
-    if has_request_context():
-        return (base or request.host_url.rstrip("/")) + url_for("certificates.verify", code=code)
-    with current_app.test_request_context("/"):
-        return (base or "http://localhost") + url_for("certificates.verify", code=code)
+    return page_url("certificates.verify", code=code)

@@ -1,5 +1,6 @@
 """Plain-text letters as the procedures write them: in the reader's language, a greeting,
-what happened, the details, and a signature; queued in the caller's transaction.
+what happened, the details, and a signature, with absolute links; queued in the caller's
+transaction.
 
 The plugins' notice modules keep their wording; this module keeps the shape they share,
 and works outside an app context too (then nothing is translated).
@@ -52,6 +53,32 @@ def letter(name: str, lines: Sequence[str], *, signature: str,
         parts += ["", *details]
     parts += ["", "-- ", signature]
     return "\n".join(parts)
+
+
+def base_url() -> str:
+    """Where readers reach this instance: ``RUANG_PUBLIC_URL`` when it is set (a letter or a
+    QR code outlives the request that made it), else the address the current request came
+    to, else the address the server listens on."""
+    from flask import has_request_context, request
+
+    from core.instance import ruang
+
+    settings = ruang().settings
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    return f"http://{settings.host}:{settings.port}"
+
+
+def page_url(endpoint: str, **values: Any) -> str:
+    """The absolute address of a page (a Flask endpoint), with or without a request."""
+    from flask import current_app, has_request_context, url_for
+
+    if has_request_context():
+        return base_url() + url_for(endpoint, **values)
+    with current_app.test_request_context("/"):
+        return base_url() + url_for(endpoint, **values)
 
 
 def queue_all(session: Session, notes: Iterable[Notification]) -> None:

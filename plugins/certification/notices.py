@@ -16,6 +16,7 @@ from core.certificates.service import verify_url
 from core.contracts import Notification, WorkflowEvent
 from core.notify.letters import gettext as _
 from core.notify.letters import in_language as language
+from core.notify.letters import page_url
 from plugins.certification.clock import fmt
 from plugins.certification.models import (
     Certificate,
@@ -25,35 +26,9 @@ from plugins.certification.models import (
 )
 
 
-def link(path: str) -> str:
-    """An absolute address of ``path`` for an e-mail or a QR code (``RUANG_PUBLIC_URL``
-    when it is set, else the address the current request came to)."""
-    from flask import has_app_context, has_request_context, request
-
-    if has_app_context():
-        from core.instance import ruang
-
-        base = ruang().settings.public_url
-        if base:
-            return base.rstrip("/") + path
-    if has_request_context():
-        return request.host_url.rstrip("/") + path
-    return path
-
-
 def url(endpoint: str, **values: Any) -> str:
     """An absolute address of a certification page, with or without a request."""
-    from flask import has_request_context, url_for
-
-    if has_request_context():
-        return link(url_for(endpoint, **values))
-    from core.instance import ruang
-
-    base = ruang().settings.public_url or "http://localhost"
-    from flask import current_app
-
-    with current_app.test_request_context(base_url=base):
-        return link(url_for(endpoint, **values))
+    return page_url(endpoint, **values)
 
 
 def queue(session: Session, note: Notification) -> None:

@@ -69,16 +69,9 @@ def read_checkin_token(token: str) -> TokenData | None:
 
 
 def base_url() -> str:
-    from flask import has_request_context, request
+    from core.notify.letters import base_url as instance_url
 
-    from core.instance import ruang
-
-    settings = ruang().settings
-    if settings.public_url:
-        return settings.public_url.rstrip("/")
-    if has_request_context():
-        return request.host_url.rstrip("/")
-    return f"http://{settings.host}:{settings.port}"
+    return instance_url()
 
 
 def page_url(participant_id: int, training_id: int) -> str:
