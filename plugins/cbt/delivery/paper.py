@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugins.cbt import crypto
@@ -40,7 +41,8 @@ from plugins.cbt.models import Asset, Attempt, Bank, Candidate, Exam, ItemVersio
 from plugins.cbt.render import with_image_urls
 
 __all__ = ["ENVELOPE_VERSION", "Staged", "aad_for", "display_order", "open_envelope",
-           "opened_version", "paper_key", "responses", "seal_key", "stage", "start_attempt"]
+           "opened_version", "paper_key", "preload_versions", "responses", "seal_key", "stage",
+           "start_attempt"]
 
 ENVELOPE_VERSION = 1
 KEY_TABLE = "cbt_delivery_attempts"
@@ -117,6 +119,22 @@ def opened_version(session: Session, version: ItemVersion, bank: Bank | None = N
 
 def _content(session: Session, version: ItemVersion) -> ItemContent:
     return opened_version(session, version)[0]
+
+
+# More pinned versions than this (a draw from a very large pool) are not loaded up front.
+PRELOAD_MAX = 400
+
+
+def preload_versions(session: Session, exam: Exam) -> list[ItemVersion]:
+    """The exam's pinned item versions, loaded in one query. The session keeps loaded rows
+    only while someone holds them, so ``build_paper`` and :func:`build` each queried every
+    version on their own (80 queries a sign-in for 40 items); while the caller holds this
+    list, ``session.get`` finds them in memory."""
+    ids = sorted({int(v) for section in exam.sections for slot in section.slots
+                  for v in (slot.pinned or [])})
+    if not ids or len(ids) > PRELOAD_MAX:
+        return []
+    return list(session.scalars(select(ItemVersion).where(ItemVersion.id.in_(ids))))
 
 
 def start_attempt(session: Session, exam: Exam, candidate: Candidate) -> Attempt:

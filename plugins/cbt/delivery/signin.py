@@ -86,17 +86,20 @@ def stage_attempt(session: Session, exam: Exam, candidate: Candidate,
     """The candidate's open attempt with its staged paper, made on first need."""
     attempt = session.scalar(select(Attempt).where(Attempt.candidate_id == candidate.id)
                              .order_by(Attempt.number.desc()).limit(1))
+    if attempt is not None:
+        found = session.get(DeliveryAttempt, attempt.id)
+        if found is not None:
+            return attempt, found
+    held = paper.preload_versions(session, exam)  # noqa: F841 - held: see preload_versions
     if attempt is None:
         attempt = paper.start_attempt(session, exam, candidate)
-    delivery = session.get(DeliveryAttempt, attempt.id)
-    if delivery is None:
-        staged = paper.stage(session, attempt, exam)
-        delivery = DeliveryAttempt(
-            attempt_id=attempt.id, session_id=cbt_session.id, candidate_id=candidate.id,
-            state="ready", paper_key_enc=paper.seal_key(session, exam, attempt.id, staged.key),
-            paper_enc=staged.envelope, shape=staged.shape, duration_s=exam.duration_min * 60)
-        session.add(delivery)
-        session.flush()
+    staged = paper.stage(session, attempt, exam)
+    delivery = DeliveryAttempt(
+        attempt_id=attempt.id, session_id=cbt_session.id, candidate_id=candidate.id,
+        state="ready", paper_key_enc=paper.seal_key(session, exam, attempt.id, staged.key),
+        paper_enc=staged.envelope, shape=staged.shape, duration_s=exam.duration_min * 60)
+    session.add(delivery)
+    session.flush()
     return attempt, delivery
 
 
