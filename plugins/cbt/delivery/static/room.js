@@ -159,11 +159,12 @@
     return tr;
   }
 
-  function draw() {
-    var all = Object.keys(seats).map(function (k) { return seats[k]; }).sort(bySeat);
-    var shown = all.filter(matches);
+  function summarise() {
     var counts = {};
-    all.forEach(function (s) { var st = shownState(s); counts[st] = (counts[st] || 0) + 1; });
+    Object.keys(seats).forEach(function (k) {
+      var st = shownState(seats[k]);
+      counts[st] = (counts[st] || 0) + 1;
+    });
     var summary = $("room-summary");
     summary.textContent = "";
     Object.keys(LABELS).forEach(function (k) {
@@ -174,6 +175,12 @@
       chip.textContent = LABELS[k] + ": " + counts[k];
       summary.appendChild(chip);
     });
+  }
+
+  function draw() {
+    var all = Object.keys(seats).map(function (k) { return seats[k]; }).sort(bySeat);
+    var shown = all.filter(matches);
+    summarise();
     $("room-count").textContent = shown.length + " / " + all.length;
     $("room-empty").hidden = shown.length > 0 || all.length === 0;
     var grid = $("seatmap"), body = $("seatlist");
@@ -375,9 +382,19 @@
     $("room-live-text").textContent = on ? T.live : T.disconnected;
   }
 
+  function filtering() {
+    return !!($("filter-state").value || $("filter-warn").checked || $("filter-text").value.trim());
+  }
+
+  /* A delta changes a few seats of a room that may hold a thousand: without a filter (which
+   * a change could move a seat in or out of) those seats are redrawn in place. */
   function merge(rows) {
+    var known = rows.every(function (s) { return seats[s.c] !== undefined; });
     rows.forEach(function (s) { seats[s.c] = s; });
-    schedule();
+    if (!known || filtering() || drawPending) { schedule(); return; }
+    rows.forEach(function (s) { if (view === "grid") { tile(s); } else { row(s); } });
+    summarise();
+    if (selected !== null && seats[selected]) { fillPanel(seats[selected]); }
   }
 
   var socket = window.io(ds.namespace, {
