@@ -117,7 +117,8 @@
     el.querySelector(".seat-time").textContent = clock(remaining(s));
     var badges = el.querySelector(".seat-badges");
     badges.textContent = "";
-    if (s.late) { badge(badges, "late", T.late, T.late); }
+    if (s.ad === "refused" && s.s !== "submitted") { badge(badges, "late", T.refused, T.refused); }
+    else if (s.late) { badge(badges, "late", T.late, T.late); }
     WARN_KINDS.forEach(function (k) {
       if (s.w && s.w[k]) { badge(badges, "warn", WARN_SHORT[k] + s.w[k], T[k] + ": " + s.w[k]); }
     });
