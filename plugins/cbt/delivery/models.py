@@ -31,8 +31,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, utcnow
 
-__all__ = ["MODELS", "Answer", "DeliveryAttempt", "IntegrityEvent", "LabPolicy", "SessionStart",
-           "SessionToken", "SignIn", "Incident"]
+__all__ = [
+    "MODELS",
+    "Answer",
+    "DeliveryAttempt",
+    "Incident",
+    "IntegrityEvent",
+    "LabPolicy",
+    "SessionStart",
+    "SessionToken",
+    "SignIn",
+]
 
 
 class DeliveryAttempt(Base):
