@@ -101,7 +101,7 @@ def test_background_jobs_run_once_across_nodes(exam_cluster, smtp_server):
     wait_for(lambda: all(submitted_events()), 15, "the deadline job submitting every attempt")
     queue_mail(c, smtp)
     smtp_server.wait_for_subjects([f"Jadwal ujian {n}" for n in range(MAILS)], timeout=20)
-    time.sleep(5.0)  # a few more ticks of every job on both nodes: nothing may happen twice
+    time.sleep(3.0)  # a few more ticks of every job on both nodes: nothing may happen twice
 
     states = c.sql("SELECT attempt_id, state, submitted_by FROM cbt_delivery_attempts")
     assert sorted(s[1:] for s in states) == [("submitted", "deadline")] * 4
