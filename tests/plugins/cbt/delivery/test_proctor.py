@@ -72,6 +72,7 @@ def test_pause_stops_the_clock_and_resume_moves_the_deadline_by_the_pause(app, d
     kiosk, done = signed_in(app, db, room)
     start_all(db, room)
     before = delivery(db, done.attempt_id).deadline_at
+    assert before is not None
     t0 = utcnow()
     assert act(db, room, "pause", done.attempt_id, reason="listrik padam", now=t0).done == [
         done.attempt_id]
@@ -142,6 +143,7 @@ def test_actions_are_audited_with_their_reason_and_reach_the_kiosk(app, db, room
     result = act(db, room, "reopen", aid, reason="salah tekan", minutes=15)
     d = delivery(db, aid)
     assert result.done == [aid] and d.state == "running" and d.submitted_at is None
+    assert d.deadline_at is not None
     assert abs((d.deadline_at - (utcnow() + timedelta(minutes=15))).total_seconds()) < 5
     assert got(kiosk, "reopened")
     assert kiosk.answer(4, 1, None)["ok"]
