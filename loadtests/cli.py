@@ -319,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return cluster.main_run(profile, out, nodes=args.nodes, database=args.database,
                                 async_mode=args.async_mode, command=command,
-                                stall_ms=args.stall_ms)
+                                stall_ms=args.stall_ms, proctor_poll_s=args.proctor_poll_s)
     modes = ["gevent", "eventlet"] if args.compare_async else [args.async_mode]
     template_root = Path(tempfile.mkdtemp(prefix="ruang-lt-seed-"))
     try:

@@ -283,7 +283,7 @@ def count_answers(database_url: str, attempts: list[dict[str, Any]],
 
 
 def run(profile: Profile, out: Path, *, nodes: int, async_mode: str, command: str,
-        stall_ms: float = 0.0) -> dict[str, Any]:
+        stall_ms: float = 0.0, proctor_poll_s: float | None = None) -> dict[str, Any]:
     """One cluster run end to end; writes ``OUT/report.json`` and returns the report."""
     from loadtests import cli
     from loadtests import report as reporting
@@ -321,6 +321,8 @@ def run(profile: Profile, out: Path, *, nodes: int, async_mode: str, command: st
                "--out", str(driver_out)]
         if not profile.storm_silent:
             cmd += ["--storm-fin"]
+        if proctor_poll_s is not None:
+            cmd += ["--proctor-poll-s", str(proctor_poll_s)]
         exit_error = ""
         client: list[Sampler] = []
         try:
@@ -401,13 +403,13 @@ def summary(rep: dict[str, Any]) -> str:
 
 
 def main_run(profile: Profile, out: Path, *, nodes: int, database: str, async_mode: str,
-             command: str, stall_ms: float = 0.0) -> int:
+             command: str, stall_ms: float = 0.0, proctor_poll_s: float | None = None) -> int:
     """What ``python -m loadtests --nodes N --database postgresql`` does; exit status as
     :func:`loadtests.cli.main`'s."""
     if database != "postgresql":
         raise SystemExit("--nodes needs --database postgresql (SQLite is one machine's)")
     rep = run(profile, out, nodes=max(nodes, 1), async_mode=async_mode, command=command,
-              stall_ms=stall_ms)
+              stall_ms=stall_ms, proctor_poll_s=proctor_poll_s)
     (out / "summary.md").write_text(summary(rep))
     _say(f"wrote {out / 'report.json'} and {out / 'summary.md'}")
     print((out / "summary.md").read_text().split("## Round trips")[0])
