@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.core.audit.test_chain import (  # noqa: F401
     test_change_and_its_audit_entry_roll_back_together,
 )
@@ -47,18 +45,14 @@ def test_a_first_answer_is_acknowledged_as_stored_not_as_a_resend(
         app: Any, db: Any, room: Any, settings: Any) -> None:  # noqa: F811
     """tests/plugins/cbt/delivery/test_socket.py's answers test, first step, on both engines.
 
-    On PostgreSQL the guarded ``INSERT ... ON CONFLICT DO NOTHING`` of the answer log
-    reports no row written (rowcount), so a first answer is acknowledged as a re-send
-    (``dup``) and the seat map does not count it; the answer itself is stored. Marked as
-    an expected failure on PostgreSQL until plugins/cbt/delivery/answers.py counts the
-    insert right; it passes by itself once that is fixed.
+    The guarded ``INSERT ... ON CONFLICT DO NOTHING`` of the answer log must report the row
+    it wrote: psycopg gives -1 unless SQLAlchemy is asked to keep the count, and a first
+    answer was then acknowledged as a re-send (``dup``) that the seat map did not count.
     """
     kiosk, done = signed_in(app, db, room)
     start_all(db, room)
     single = position_of(db, done.attempt_id, "single")
     ack = kiosk.answer(1, single, 2)
     assert ack.get("ok") and ack.get("s") == 1
-    if not settings.is_sqlite and ack.get("dup"):
-        pytest.xfail("PostgreSQL: a first answer is acknowledged with dup: true (answers.py)")
     assert ack == {"ok": True, "s": 1}
     assert kiosk.answer(1, single, 2) == {"ok": True, "s": 1, "dup": True}

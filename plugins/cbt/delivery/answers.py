@@ -120,8 +120,10 @@ def _insert(dialect: str) -> Executable:
         bindparam("q", type_=Integer), bindparam("v", type_=JSON),
         bindparam("f", type_=Boolean), bindparam("at", type_=UTCDateTime()),
     ).where(guard)
+    # SQLAlchemy reads an INSERT's row count only when asked; without it psycopg reports
+    # -1 and every first answer on PostgreSQL would look like a re-send.
     stmt: Executable = insert(Answer).from_select(_COLUMNS, rows).on_conflict_do_nothing(
-        index_elements=["attempt_id", "seq"])
+        index_elements=["attempt_id", "seq"]).execution_options(preserve_rowcount=True)
     return stmt
 
 
