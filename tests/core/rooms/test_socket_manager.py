@@ -3,6 +3,8 @@ on disconnect), and behaves as python-socketio's own manager does."""
 
 from __future__ import annotations
 
+import time
+
 import socketio
 
 from core.db import utcnow
@@ -75,3 +77,37 @@ def test_a_message_queue_gets_the_indexed_manager_of_its_kind():
     assert redis_manager.channel == "flask-socketio"
     assert hasattr(redis_manager, "rooms_of")
     assert isinstance(client_manager(None), IndexedManager)
+
+
+def test_through_redis_a_kiosk_on_one_process_hears_what_another_sends(
+        app, db, guest, settings, redis_url, live_server):
+    """The indexed manager keeps the message-queue mode: a kiosk connected to a real
+    ``ruang serve`` (gevent, with Redis) hears what another process sends its lab, through a
+    real redis-server, and reconnects after a drop."""
+    from core.app import create_app
+    from tests.conftest import make_settings
+
+    token = _enrol(db, guest, "A4")
+    with db.session() as session:
+        lab_id = service.lab_by_code(session, "LAB-1").id
+    server = live_server(env={"RUANG_MESSAGE_QUEUE": redis_url})
+    heard: list[dict] = []
+    for _round in range(2):  # the second round: after a disconnect, on a new socket
+        client = socketio.Client(reconnection=False)
+        client.on("open", heard.append, namespace=kiosks.NAMESPACE)
+        client.connect(server.url, namespaces=[kiosks.NAMESPACE], transports=["websocket"],
+                       auth={"token": token}, wait_timeout=20)
+        ack = client.call("heartbeat", {"page": "waiting"}, namespace=kiosks.NAMESPACE,
+                          timeout=20)
+        assert ack == {"ok": True}
+        sender = create_app(make_settings(settings.instance, message_queue=redis_url))
+        try:
+            with sender.app_context():
+                kiosks.open_page("/cbt/kiosk", lab_id=lab_id)
+        finally:
+            sender.extensions["ruang"].db.dispose()
+        deadline = time.monotonic() + 10
+        while len(heard) <= _round and time.monotonic() < deadline:
+            time.sleep(0.05)
+        client.disconnect()
+    assert heard == [{"path": "/cbt/kiosk"}] * 2
