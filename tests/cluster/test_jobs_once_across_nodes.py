@@ -75,7 +75,7 @@ def test_background_jobs_run_once_across_nodes(exam_cluster, smtp_server):
             holders.add(str(holder).split(":")[1])
         return holders >= pids
 
-    wait_for(both_took_it, 30, "both nodes taking the deadline job's lease")
+    wait_for(both_took_it, 45, "both nodes taking the deadline job's lease")
 
     # -- an exam on both nodes; the proctor on B takes the time away ----------------------
     kiosks = []
