@@ -96,14 +96,11 @@ def serve(host: str | None, port: int | None, tls: bool) -> None:
     from core.tls import files_for
 
     r = ruang()
-    # Checks a plugin registers (app.extensions["ruang.startup_checks"], from its
-    # ruang_app_created) for what must stop a server, not a one-off command: e.g. a node
-    # without the master key the database's content needs.
-    for check in current_app.extensions.get("ruang.startup_checks", []):
-        try:
-            check()
-        except Exception as exc:
-            raise click.ClickException(f"refusing to start: {exc}") from None
+    try:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        r.plugins.hook.ruang_startup_check(app=app)
+    except Exception as exc:
+        raise click.ClickException(f"refusing to start: {exc}") from None
     host = host or r.settings.host
     port = port or r.settings.port
     ssl_args: dict[str, str] = {}

@@ -154,6 +154,17 @@ def ruang_app_created(app: Flask) -> None:
     """
 
 
+@hookspec
+def ruang_startup_check(app: Flask) -> None:
+    """Called by ``ruang serve`` on each node after the app is built, before it listens.
+
+    Raise an exception whose message says what is wrong and how to mend it to refuse to
+    start (for example a node without the master key the stored content needs): the
+    command exits with "refusing to start: <message>". Return ``None`` when all is well.
+    Not called for one-off commands or for test apps; keep it to what must stop a server.
+    """
+
+
 # -- Pages: what people see ----------------------------------------------------------------
 
 

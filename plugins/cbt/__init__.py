@@ -28,16 +28,13 @@ def ruang_models() -> Sequence[type]:
 
 
 @hookimpl
-def ruang_app_created(app: Any) -> None:
-    # Run by `ruang serve` before it listens: a node must not start without the master key
-    # the stored content needs (it would otherwise create a new, wrong one).
-    from plugins.cbt import crypto
+def ruang_startup_check(app: Any) -> None:
+    # A node without the master key the stored content needs would otherwise create a
+    # new, wrong one on the first write.
+    from plugins.cbt.crypto import check_master_key
 
-    def master_key_check() -> None:
-        r = app.extensions["ruang"]
-        crypto.check_master_key(r.settings, r.db)
-
-    app.extensions.setdefault("ruang.startup_checks", []).append(master_key_check)
+    r = app.extensions["ruang"]
+    check_master_key(r.settings, r.db)
 
 
 @hookimpl

@@ -176,6 +176,18 @@ def test_hook_ruang_app_created(sample_app):
     assert "X!" in _as(sample_app, "yansi").get("/sample/").get_data(as_text=True)
 
 
+def test_hook_ruang_startup_check(sample_app, sample):
+    from core.cli import serve
+
+    sample.refuse_start = "the sample's licence file is missing"
+    # An address this machine does not have: were the check skipped, serve fails to bind
+    # at once instead of listening for ever.
+    result = sample_app.test_cli_runner().invoke(serve, ["--host", "203.0.113.1",
+                                                         "--port", "9"])
+    assert result.exit_code != 0
+    assert "refusing to start: the sample's licence file is missing" in result.output
+
+
 def test_hook_ruang_menu_items(sample_app):
     staff = _as(sample_app, "yansi")
     assert 'href="/sample/"' in staff.get("/").get_data(as_text=True)

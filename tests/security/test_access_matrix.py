@@ -30,7 +30,7 @@ OPEN = {"static", "accounts.logout", "accounts.set_language"}
 def _fill(rule: Rule) -> str:
     values: dict[str, Any] = {}
     for arg in rule.arguments:
-        conv = rule._converters[arg]  # noqa: SLF001
+        conv = rule._converters[arg]
         name = type(conv).__name__
         values[arg] = 999999 if name in ("IntegerConverter",) else "zz-missing"
     try:
