@@ -5,7 +5,7 @@ mailing to a real local SMTP server (aiosmtpd). Proof that both really compete f
 the lease of the 1-second deadline job is taken by both nodes in turn while the test runs.
 Then:
 
-* the proctor on node B takes two hours off every attempt (the room's "extend" action):
+* the proctor on node B takes ten hours off every attempt (the room's "extend" action):
   each attempt is submitted by the deadline job once, with one audit entry, and each
   kiosk, on either node, hears ``submitted`` once;
 * notifications queued in the outbox reach the SMTP server once each, although both nodes
