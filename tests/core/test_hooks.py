@@ -109,7 +109,7 @@ def test_hook_ruang_cli_commands(sample, instance, monkeypatch):
 
     monkeypatch.setenv("RUANG_INSTANCE", str(instance))
     monkeypatch.setenv("RUANG_ASYNC_MODE", "threading")
-    cli._app = None  # type: ignore[attr-defined]
+    cli._app = None
     cli.commands.pop("sample-hello", None)
     from core import app as app_module
 
@@ -127,7 +127,7 @@ def test_hook_ruang_cli_commands(sample, instance, monkeypatch):
         out = CliRunner().invoke(cli, ["sample-hello"])
         assert out.exit_code != 0 and "sample plugin is disabled" in out.output
     finally:
-        cli._app = None  # type: ignore[attr-defined]
+        cli._app = None
         cli.commands.pop("sample-hello", None)
 
 

@@ -74,9 +74,9 @@ def test_open_redirect_after_sign_in_is_refused(guest):
 def runner(instance, monkeypatch):
     monkeypatch.setenv("RUANG_INSTANCE", str(instance))
     monkeypatch.setenv("RUANG_ASYNC_MODE", "threading")
-    cli._app = None  # type: ignore[attr-defined]
+    cli._app = None
     yield CliRunner()
-    cli._app = None  # type: ignore[attr-defined]
+    cli._app = None
 
 
 def test_cli_users_create_reads_password_from_stdin(runner, db):

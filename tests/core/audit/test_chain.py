@@ -78,18 +78,18 @@ def test_rewritten_row_with_recomputed_hash_breaks_the_next_link(entries, instan
 def test_cli_verify_exit_codes(entries, instance, monkeypatch):
     monkeypatch.setenv("RUANG_INSTANCE", str(instance))
     monkeypatch.setenv("RUANG_ASYNC_MODE", "threading")
-    cli._app = None  # type: ignore[attr-defined]
+    cli._app = None
     out = CliRunner().invoke(cli, ["audit", "verify"])
     assert out.exit_code == 0 and "intact" in out.output
     conn = _raw(instance)
     target = _last_ids(conn)[0]
     conn.execute("UPDATE audit_log SET action='edited' WHERE id=?", (target,))
     conn.commit()
-    cli._app = None  # type: ignore[attr-defined]
+    cli._app = None
     out = CliRunner().invoke(cli, ["audit", "verify"])
     assert out.exit_code == 1
     assert f"audit entry {target}" in out.output
-    cli._app = None  # type: ignore[attr-defined]
+    cli._app = None
 
 
 def test_change_and_its_audit_entry_roll_back_together(db):

@@ -43,7 +43,9 @@ def test_disable_in_one_process_is_404_in_another_within_two_seconds(live_server
     page = admin_a.get(a.url + "/admin/plugins").text
     import re
 
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found is not None, "the plugins page has no CSRF token"
+    csrf = found.group(1)
     resp = admin_a.post(a.url + "/admin/plugins/helpdesk",
                         data={"action": "disable", "csrf_token": csrf}, allow_redirects=False)
     assert resp.status_code == 302

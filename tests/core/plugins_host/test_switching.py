@@ -102,9 +102,9 @@ def test_staff_cannot_switch_plugins(sample_app):
 def runner(instance, monkeypatch):
     monkeypatch.setenv("RUANG_INSTANCE", str(instance))
     monkeypatch.setenv("RUANG_ASYNC_MODE", "threading")
-    cli._app = None  # type: ignore[attr-defined]
+    cli._app = None
     yield CliRunner()
-    cli._app = None  # type: ignore[attr-defined]
+    cli._app = None
 
 
 def test_cli_plugins_list_enable_disable(runner):
