@@ -52,7 +52,8 @@ def create_app(
         BABEL_DEFAULT_TIMEZONE=settings.timezone,
     )
 
-    db = Database(settings.sqlalchemy_url)
+    db = Database(settings.sqlalchemy_url, pool_size=settings.db_pool_size,
+                  max_overflow=settings.db_max_overflow)
     db.init_app(app)
     host = PluginHost(db, refresh_s=settings.plugin_refresh_s)
     host.load(entry_points=entry_points, extra=extra_plugins)

@@ -50,6 +50,12 @@ class Settings(BaseModel):
         default=0, ge=0, le=5,
         description="Reverse proxies in front of Ruang whose X-Forwarded-* headers to trust",
     )
+    db_pool_size: int = Field(
+        default=10, ge=1, le=1000,
+        description="PostgreSQL connections each process keeps open (SQLite pools its own)")
+    db_max_overflow: int = Field(
+        default=20, ge=0, le=1000,
+        description="PostgreSQL connections a process may open beyond the pool at a peak")
     jobs: bool = Field(default=True, description="Run background jobs in this process")
     assets_dir: Path | None = Field(default=None, description="node_modules of front-end packages")
 

@@ -70,10 +70,12 @@ def utcnow() -> datetime:
 class Database:
     """Engine and sessions for one instance; bound to a Flask app with :meth:`init_app`."""
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, *, pool_size: int = 10,
+                 max_overflow: int = 20) -> None:
         self.engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
         self._write_lock = threading.RLock()
+        self.pool_size, self.max_overflow = pool_size, max_overflow
         if url:
             self.configure(url)
 
@@ -92,7 +94,11 @@ class Database:
             )
             _configure_sqlite(engine)
         else:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            # A reconnect storm of a campus exam asks for far more connections at once than
+            # a day of staff pages: the operator sizes this against max_connections
+            # (RUANG_DB_POOL_SIZE, RUANG_DB_MAX_OVERFLOW; docs/deploy.md).
+            engine = create_engine(url, pool_pre_ping=True, pool_size=self.pool_size,
+                                   max_overflow=self.max_overflow)
         self.engine = engine
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
 
