@@ -71,8 +71,10 @@ def test_categories_targets_and_holidays(app, login):
     with r.db.session() as s:
         from plugins.helpdesk.sla import target_for
 
-        assert target_for(s, cat.id, "low").resolution_min == 120
-        assert target_for(s, None, "low").resolution_min == 2880  # the default stays
+        own, default = target_for(s, cat.id, "low"), target_for(s, None, "low")
+        assert own is not None and default is not None
+        assert own.resolution_min == 120
+        assert default.resolution_min == 2880  # the default stays
         assert s.scalar(select(SlaPolicy.id).where(SlaPolicy.category_id == cat.id))
 
     resp = yansi.post("/helpdesk/admin/holidays/import", {

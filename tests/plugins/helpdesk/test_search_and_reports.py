@@ -21,7 +21,7 @@ def _file(app, **kw):
             "description": "Printer di ruang dosen Fakultas Hukum menolak semua dokumen."}
     data.update(kw)
     with app.extensions["ruang"].db.transaction() as s:
-        return service.file_ticket(s, Filing(**data)).number
+        return service.file_ticket(s, Filing.model_validate(data)).number
 
 
 def test_search_by_number_requester_phone_and_words(app, login):
@@ -73,7 +73,9 @@ def test_search_words_are_looked_up_through_the_index_not_scanned(app):
     r = app.extensions["ruang"]
     if r.db.engine.dialect.name != "sqlite":
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
-    query = select(Ticket.id).where(search.matches("wifi putus lab"))
+    condition = search.matches("wifi putus lab")
+    assert condition is not None
+    query = select(Ticket.id).where(condition)
     compiled = query.compile(r.db.engine, compile_kwargs={"literal_binds": True})
     with r.db.session() as s:
         plan = [row[-1] for row in s.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))]
@@ -92,6 +94,7 @@ def test_reports_page_charts_and_xlsx(app, login):
     yansi.post(f"/helpdesk/desk/t/{a}/workflow", {"action": "resolve", "comment": "Beres."})
     with app.extensions["ruang"].db.transaction() as s:
         t = service.by_number(s, a)
+        assert t is not None
         service.rate(s, t, None, 4)
     page = login("kabpti").get("/helpdesk/reports/")
     assert page.status_code == 200

@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from plugins.helpdesk import options, sla
+from sqlalchemy.orm import Session
+
+from plugins.helpdesk import options, service, sla
+from plugins.helpdesk.models import Ticket
 from plugins.helpdesk.sla import BusinessCalendar
 from tests.plugins.helpdesk.conftest import deliver, staff_mail
 
@@ -18,6 +21,12 @@ HOURS = {"mon": "08:00-12:00,13:00-16:00", "tue": "08:00-12:00,13:00-16:00",
 
 def at(y, mo, d, h, mi=0):
     return datetime(y, mo, d, h, mi, tzinfo=JKT)
+
+
+def _ticket(s: Session, number: str) -> Ticket:
+    t = service.by_number(s, number)
+    assert t is not None, f"ticket {number} not found"
+    return t
 
 
 def test_business_minutes_skip_breaks_nights_weekends_and_holidays():
@@ -66,15 +75,14 @@ def _file(app, login, **kw):
 
 
 def test_warning_then_escalation_to_the_head_of_the_division(app, login, smtp_server):
-    from plugins.helpdesk import service
-
     _always_open(app)
     number = _file(app, login)  # normal priority: 240 min to respond, 1440 to resolve
     login("yansi").post(f"/helpdesk/desk/t/{number}/forward", {"division": "JDS"})
     r = app.extensions["ruang"]
     with r.db.session() as s:
-        t = service.by_number(s, number)
+        t = _ticket(s, number)
         created, due = t.created_at, t.first_response_due
+    assert due is not None
     assert due - created == timedelta(minutes=240)
     with r.db.transaction() as s:
         assert not sla.check(s, now=created + timedelta(minutes=100))
@@ -96,7 +104,7 @@ def test_warning_then_escalation_to_the_head_of_the_division(app, login, smtp_se
     assert "Target layanan hampir lewat" in subjects
     assert "Eskalasi, target layanan terlewati" in subjects
     with r.db.session() as s:
-        t = service.by_number(s, number)
+        t = _ticket(s, number)
         assert t.response_breached and t.escalated_at is not None
     desk = login("jds").get(f"/helpdesk/desk/t/{number}").get_data(as_text=True)
     assert "Target layanan terlewati (tanggapan pertama)" in desk
@@ -104,8 +112,6 @@ def test_warning_then_escalation_to_the_head_of_the_division(app, login, smtp_se
 
 
 def test_the_clock_stops_while_the_ticket_waits_on_the_user(app, login):
-    from plugins.helpdesk import service
-
     _always_open(app)
     number = _file(app, login)
     yansi = login("yansi")
@@ -113,21 +119,23 @@ def test_the_clock_stops_while_the_ticket_waits_on_the_user(app, login):
     yansi.post(f"/helpdesk/desk/t/{number}/workflow", {"action": "begin"})
     r = app.extensions["ruang"]
     with r.db.session() as s:
-        due_before = service.by_number(s, number).resolution_due
+        due_before = _ticket(s, number).resolution_due
+    assert due_before is not None
     yansi.post(f"/helpdesk/desk/t/{number}/workflow",
                {"action": "wait", "comment": "Di lantai berapa?"})
     with r.db.transaction() as s:
-        t = service.by_number(s, number)
+        t = _ticket(s, number)
         assert t.state == "waiting" and t.paused_at is not None
         t.paused_at -= timedelta(hours=3)  # the user took three hours to answer
         # Waiting tickets are not escalated, however late it is.
         assert not sla.check(s, now=t.created_at + timedelta(days=5))
     with r.db.transaction() as s:
-        t = service.by_number(s, number)
+        t = _ticket(s, number)
         service.requester_reply(s, t, None, "Lantai 3, ruang baca.")
     with r.db.session() as s:
-        t = service.by_number(s, number)
+        t = _ticket(s, number)
         assert t.state == "in_progress" and t.paused_at is None
+        assert t.resolution_due is not None
         moved = t.resolution_due - due_before
     assert timedelta(hours=2, minutes=59) <= moved <= timedelta(hours=3, minutes=1)
 
@@ -140,8 +148,6 @@ def test_the_sla_check_and_auto_close_are_background_jobs(app):
 
 
 def test_resolved_tickets_close_by_themselves_after_the_set_days(app, login, smtp_server):
-    from plugins.helpdesk import service
-
     number = _file(app, login)
     yansi = login("yansi")
     yansi.post(f"/helpdesk/desk/t/{number}/workflow",
@@ -149,8 +155,10 @@ def test_resolved_tickets_close_by_themselves_after_the_set_days(app, login, smt
     r = app.extensions["ruang"]
     with r.db.transaction() as s:
         assert service.auto_close(s) == []
-        service.by_number(s, number).resolved_at -= timedelta(days=8)
+        resolved = _ticket(s, number)
+        assert resolved.resolved_at is not None
+        resolved.resolved_at -= timedelta(days=8)
     with r.db.transaction() as s:
         assert service.auto_close(s) == [number]
     with r.db.session() as s:
-        assert service.by_number(s, number).state == "closed"
+        assert _ticket(s, number).state == "closed"

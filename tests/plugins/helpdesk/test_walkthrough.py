@@ -47,7 +47,9 @@ def test_portal_complaint_walks_from_filing_to_resolution(app, guest, login, smt
     receipt = mails_to(smtp_server, "budi@kampus.ac.id", 1)[0]
     assert number in receipt.subject
     assert number in receipt.text()
-    link = re.search(r"(/helpdesk/t/\S+\?k=[0-9a-f]+)", receipt.text()).group(1)
+    found = re.search(r"(/helpdesk/t/\S+\?k=[0-9a-f]+)", receipt.text())
+    assert found is not None, "the receipt has no link to the ticket"
+    link = found.group(1)
 
     # Kabag. YANSI is told and finds it in the triage queue.
     assert any(number in m.subject for m in mails_to(smtp_server, staff_mail("yansi"), 1))
@@ -94,7 +96,9 @@ def test_portal_complaint_walks_from_filing_to_resolution(app, guest, login, smt
     done = mails_to(smtp_server, "budi@kampus.ac.id", 6)[-1]
     assert "Selesai" in done.subject or "Diselesaikan" in done.subject
     assert "Access point sudah diganti." in done.text()
-    rate_link = re.search(r"(/helpdesk/t/\S+/rate/5\?k=[0-9a-f]+)", done.text()).group(1)
+    found = re.search(r"(/helpdesk/t/\S+/rate/5\?k=[0-9a-f]+)", done.text())
+    assert found is not None, "the resolution mail has no rating link"
+    rate_link = found.group(1)
     rater = guest.__class__(app.test_client())
     page = rater.get(rate_link)
     assert page.status_code == 200 and "data-submit-on-load" in page.get_data(as_text=True)
