@@ -44,10 +44,11 @@ def essay_codes(db, event: held.Held) -> dict[str, str]:
 def set_plan(db, event, raters=("wdm", "yansi"), adjudicator="kabpti", threshold=1.0):
     with db.transaction() as s:
         exam = s.get(Exam, event.exam_id)
-        ratings.save_plan(s, exam, ratings.PlanForm(
-            raters_per_response=len(raters), threshold=threshold,
-            rater_ids=[held.user(s, u).id for u in raters],
-            adjudicator_id=held.user(s, adjudicator).id if adjudicator else None),
+        # Validated as the plan form's input is: the number of raters is checked at run time.
+        ratings.save_plan(s, exam, ratings.PlanForm.model_validate({
+            "raters_per_response": len(raters), "threshold": threshold,
+            "rater_ids": [held.user(s, u).id for u in raters],
+            "adjudicator_id": held.user(s, adjudicator).id if adjudicator else None}),
             held.user(s, "wdm"))
 
 
@@ -182,7 +183,7 @@ def test_plan_validation(db, event):
     with pytest.raises(ValidationError, match="at least two raters"):
         ratings.PlanForm(raters_per_response=2, rater_ids=[1])
     with pytest.raises(ValidationError):
-        ratings.PlanForm(raters_per_response=3)
+        ratings.PlanForm.model_validate({"raters_per_response": 3})
 
 
 def test_one_rater_is_final(db, login, event):

@@ -119,5 +119,6 @@ def test_results_page_sets_the_policy(db, login, event):
         exam = s.get(Exam, event.exam_id)
         row = release.release_of(s, exam)
         assert exam.show_score == "at_date"
+        assert row is not None, "setting the policy stored no release row"
         assert row.release_at == datetime(2026, 3, 10, 1, 0, tzinfo=UTC)
         assert s.scalar(select(Candidate.id)) is not None

@@ -17,7 +17,9 @@ def test_essay_rubric_in_the_editor(db, login):
     resp = staff.post(f"/cbt/banks/{bank_id}/items/new", form)
     assert resp.status_code == 302, resp.get_data(as_text=True)
     with db.session() as session:
-        (data,) = service.list_items(session, service.bank_by_name(session, "Pancasila"))
+        bank = service.bank_by_name(session, "Pancasila")
+        assert bank is not None
+        (data,) = service.list_items(session, bank)
     assert [c.title for c in data.key.criteria] == ["Isi", "Bahasa"]
     assert [lv.points for lv in data.key.criteria[1].levels] == [0, 1.5, 2]
     page = staff.get(f"/cbt/items/{data.item_id}").get_data(as_text=True)
