@@ -46,12 +46,15 @@ def test_operator_adds_a_lab_shows_a_code_and_manages_pcs_and_kiosks(ruang_cli, 
     assert "LAB-1 A1: PC is faulty" in out.output
     with db.session() as session:
         lab = service.lab_by_code(session, "LAB-1")
+        assert lab is not None
         assert "A1" not in [s.label for s in service.working_seats(session, lab.id)]
     assert ruang_cli("rooms", "device", "LAB-1", "Z9", "faulty").exit_code != 0
 
     out = ruang_cli("rooms", "code", "LAB-1")
     assert out.exit_code == 0, out.output
-    code = re.search(r"enrolment code for LAB-1: (\w{6})", out.output).group(1)
+    shown = re.search(r"enrolment code for LAB-1: (\w{6})", out.output)
+    assert shown is not None, out.output
+    code = shown.group(1)
     enrolled = guest.post_json("/kiosk/enrol", {"code": code, "seat": "B1"}).json
     out = ruang_cli("rooms", "kiosks", "LAB-1")
     assert re.search(rf"\s{enrolled['kiosk']['id']} B1\s+online", out.output), out.output

@@ -26,6 +26,7 @@ def test_a_lab_pc_enrols_waits_online_and_is_sent_back_when_revoked(live_server,
     base = server.url
     with db.session() as session:
         lab = service.lab_by_code(session, "LAB-1")
+    assert lab is not None, "the demo lab LAB-1 is missing"
 
     staff = browser.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
     staff.set_default_timeout(15_000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -18,7 +18,9 @@ from core.rooms.models import EnrolmentCode, Kiosk, Lab
 @pytest.fixture
 def lab1(db) -> Lab:
     with db.session() as session:
-        return service.lab_by_code(session, "LAB-1")
+        lab = service.lab_by_code(session, "LAB-1")
+    assert lab is not None, "the demo lab LAB-1 is missing"
+    return lab
 
 
 def _code(db, lab, minutes_ago: float = 0) -> str:
@@ -36,6 +38,12 @@ def _kiosk(db, kiosk_id) -> Kiosk:
         return session.get(Kiosk, kiosk_id)
 
 
+def _seen(kiosk: Kiosk) -> datetime:
+    seen = kiosk.last_seen_at
+    assert seen is not None, "an enrolled kiosk has no last-seen time"
+    return seen
+
+
 # -- enrolment -----------------------------------------------------------------------------
 
 
@@ -43,7 +51,9 @@ def test_staff_show_a_code_and_a_pc_enrols_at_the_seat_it_picks(app, db, login, 
     staff = login("wdm")
     page = staff.post(f"/rooms/{lab1.id}/enrol", follow_redirects=True)
     assert page.status_code == 200
-    code = re.search(r'id="enrol-code"[^>]*>([A-Z0-9]{6})<', page.get_data(as_text=True)).group(1)
+    shown = re.search(r'id="enrol-code"[^>]*>([A-Z0-9]{6})<', page.get_data(as_text=True))
+    assert shown is not None, "the enrolment screen shows no code"
+    code = shown.group(1)
     assert not set(code) & set("IO01")
 
     # The PC: the page shows the enrolment screen, the code opens the seat map.
@@ -67,7 +77,8 @@ def test_staff_show_a_code_and_a_pc_enrols_at_the_seat_it_picks(app, db, login, 
     with db.session() as session:
         kiosk = session.get(Kiosk, done.json["kiosk"]["id"])
         assert kiosk.token_hash != token and len(kiosk.token_hash) == 64
-        assert kiosks.authenticate_token(session, token).id == kiosk.id
+        known = kiosks.authenticate_token(session, token)
+        assert known is not None and known.id == kiosk.id
         audit = session.scalar(select(AuditEntry).where(AuditEntry.action == "kiosk.enrol"))
     assert audit.details["seat"] == "B3"
 
@@ -188,11 +199,11 @@ def test_heartbeats_reach_last_seen_in_one_write_after_the_flush(app, db, guest,
         assert kiosks.heartbeat(r.db, kiosk_id, ip="10.0.0.7", user_agent="Kiosk/2")
     # Not written yet, but this process already counts the kiosk as online.
     stored = _kiosk(db, kiosk_id)
-    assert utcnow() - stored.last_seen_at > timedelta(minutes=4)
+    assert utcnow() - _seen(stored) > timedelta(minutes=4)
     assert kiosks.is_online(stored)
     assert kiosks.flush_seen(r.db) == 1
     stored = _kiosk(db, kiosk_id)
-    assert utcnow() - stored.last_seen_at < timedelta(seconds=2)
+    assert utcnow() - _seen(stored) < timedelta(seconds=2)
     assert (stored.last_ip, stored.user_agent) == ("10.0.0.7", "Kiosk/2")
     # A heartbeat that does not say where it comes from keeps the stored address.
     assert kiosks.heartbeat(r.db, kiosk_id)
@@ -209,7 +220,7 @@ def test_the_background_writer_flushes_by_itself(app, db, guest, lab1, monkeypat
     kiosks._forget(kiosk_id)
     assert kiosks.heartbeat(app.extensions["ruang"].db, kiosk_id)
     deadline = time.monotonic() + 5
-    while utcnow() - _kiosk(db, kiosk_id).last_seen_at > timedelta(seconds=2):
+    while utcnow() - _seen(_kiosk(db, kiosk_id)) > timedelta(seconds=2):
         assert time.monotonic() < deadline, "the heartbeat never reached the database"
         time.sleep(0.02)
 
@@ -231,6 +242,7 @@ def test_online_means_heard_from_within_thirty_seconds(app, db, guest, lab1):
     done = _enrol(guest, _code(db, lab1), seat="D1").json
     kiosk = _kiosk(db, done["kiosk"]["id"])
     now = kiosk.last_seen_at
+    assert now is not None
     assert kiosks.is_online(kiosk, now + timedelta(seconds=30))
     assert not kiosks.is_online(kiosk, now + timedelta(seconds=31))
 

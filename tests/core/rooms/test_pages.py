@@ -5,15 +5,25 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core.audit.models import AuditEntry
+from core.db import Database
 from core.rooms import kiosks, service
-from core.rooms.models import Device
+from core.rooms.models import Device, Lab, Seat
 
 
-def _lab1(db):
+def _lab1(db: Database) -> Lab:
     with db.session() as session:
-        return service.lab_by_code(session, "LAB-1")
+        lab = service.lab_by_code(session, "LAB-1")
+    assert lab is not None, "the demo lab LAB-1 is missing"
+    return lab
+
+
+def _seat(session: Session, lab: Lab, label: str) -> Seat:
+    seat = service.seat_by_label(session, lab.id, label)
+    assert seat is not None, f"{lab.code} has no seat {label}"
+    return seat
 
 
 def test_menu_entry_and_pages_follow_the_permissions(app, db, login, guest):
@@ -59,7 +69,9 @@ def test_seat_map_colours_pcs_and_shows_hostnames_assets_and_online_kiosks(app, 
                                                                            guest):
     lab = _lab1(db)
     with db.transaction() as session:
-        code = kiosks.new_code(session, service.get_lab(session, lab.id)).code
+        here = service.get_lab(session, lab.id)
+        assert here is not None
+        code = kiosks.new_code(session, here).code
     guest.post_json("/kiosk/enrol", {"code": code, "seat": "A2"})
     page = login("pengawas").get(f"/rooms/{lab.id}").get_data(as_text=True)
     cells = {label: state for state, label in re.findall(
@@ -81,7 +93,7 @@ def test_seat_map_colours_pcs_and_shows_hostnames_assets_and_online_kiosks(app, 
 def test_staff_mark_a_pc_faulty_with_a_reason_and_it_is_audited(app, db, login):
     lab = _lab1(db)
     with db.session() as session:
-        seat = service.seat_by_label(session, lab.id, "B5")
+        seat = _seat(session, lab, "B5")
     staff = login("jds")
     resp = staff.post(f"/rooms/{lab.id}/seats/{seat.id}/status",
                       {"status": "in_repair", "reason": "Dikirim ke Biro Aset"})
@@ -90,6 +102,7 @@ def test_staff_mark_a_pc_faulty_with_a_reason_and_it_is_audited(app, db, login):
     assert "Dalam perbaikan" in page and "Dikirim ke Biro Aset" in page
     with db.session() as session:
         device = service.device_at(session, seat.id)
+        assert device is not None
         entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "device.status",
                                                         AuditEntry.object_id == str(device.id)))
         working = [s.label for s in service.working_seats(session, lab.id)]
@@ -104,7 +117,7 @@ def test_staff_mark_a_pc_faulty_with_a_reason_and_it_is_audited(app, db, login):
 def test_staff_edit_the_pc_at_a_seat(app, db, login):
     lab = _lab1(db)
     with db.session() as session:
-        seat = service.seat_by_label(session, lab.id, "E8")
+        seat = _seat(session, lab, "E8")
     staff = login("jds")
     resp = staff.post(f"/rooms/{lab.id}/seats/{seat.id}/device",
                       {"asset_number": "BPTI/LAB1/040-B", "hostname": "lab1-pc40b",
@@ -126,7 +139,9 @@ def test_enrolment_screen_shows_a_big_code_and_counts_enrolled_pcs(app, db, logi
     first = staff.get(f"/rooms/{lab.id}/enrol").get_data(as_text=True)
     assert 'id="enrol-code"' not in first and "Tampilkan kode pendaftaran" in first
     page = staff.post(f"/rooms/{lab.id}/enrol", follow_redirects=True).get_data(as_text=True)
-    code = re.search(r'id="enrol-code"[^>]*>(\w{6})<', page).group(1)
+    found = re.search(r'id="enrol-code"[^>]*>(\w{6})<', page)
+    assert found is not None, "the enrolment screen shows no code"
+    code = found.group(1)
     assert "/kiosk" in page
     guest.post_json("/kiosk/enrol", {"code": code, "seat": "D4"})
     page = staff.get(f"/rooms/{lab.id}/enrol").get_data(as_text=True)
@@ -137,7 +152,9 @@ def test_enrolment_screen_shows_a_big_code_and_counts_enrolled_pcs(app, db, logi
 def test_kiosk_list_shows_online_state_and_revoked_ones_on_request(app, db, login, guest):
     lab = _lab1(db)
     with db.transaction() as session:
-        code = kiosks.new_code(session, service.get_lab(session, lab.id)).code
+        here = service.get_lab(session, lab.id)
+        assert here is not None
+        code = kiosks.new_code(session, here).code
     kid = guest.post_json("/kiosk/enrol", {"code": code, "seat": "A4"}).json["kiosk"]["id"]
     staff = login("wdm")
     page = staff.get(f"/rooms/{lab.id}/kiosks").get_data(as_text=True)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from core.app import create_app
 from core.audit.service import entries_for, verify
@@ -27,6 +28,24 @@ def _lab(db, code="LAB-T", rows=2, cols=3, **kw):
             service.save_device(session, seat, asset_number=f"T/{code}/{n:03d}",
                                 hostname=f"{code.lower()}-pc{n:02d}")
     return lab
+
+
+def _lab_by_code(session: Session, code: str) -> Lab:
+    lab = service.lab_by_code(session, code)
+    assert lab is not None, f"there is no lab {code}"
+    return lab
+
+
+def _seat(session: Session, lab_id: int, label: str) -> Seat:
+    seat = service.seat_by_label(session, lab_id, label)
+    assert seat is not None, f"lab {lab_id} has no seat {label}"
+    return seat
+
+
+def _device(session: Session, seat_id: int) -> Device:
+    device = service.device_at(session, seat_id)
+    assert device is not None, f"seat {seat_id} has no PC"
+    return device
 
 
 def _request(lab_id, seats=None, start=None, hours=2, ref="1"):
@@ -79,7 +98,7 @@ def test_resizing_a_lab_keeps_seats_and_switches_off_those_outside(db):
     with db.transaction() as session:
         service.update_lab(session, session.get(Lab, lab.id), cols=3)
     with db.session() as session:
-        assert service.seat_by_label(session, lab.id, "a3").active
+        assert _seat(session, lab.id, "a3").active
 
 
 # -- devices -------------------------------------------------------------------------------
@@ -91,8 +110,8 @@ def test_device_status_change_is_audited_with_reason_and_actor(db):
     lab = _lab(db)
     with db.transaction() as session:
         admin = session.scalar(select(User).where(User.username == "jds"))
-        seat = service.seat_by_label(session, lab.id, "A2")
-        device = service.device_at(session, seat.id)
+        seat = _seat(session, lab.id, "A2")
+        device = _device(session, seat.id)
         assert service.set_device_status(session, device, "faulty", actor=admin,
                                          reason="Keyboard rusak")
         assert not service.set_device_status(session, device, "faulty", actor=admin)
@@ -112,7 +131,7 @@ def test_unknown_device_status_is_refused(db):
     lab = _lab(db)
     with pytest.raises(service.RoomError, match="working, faulty, in_repair"), \
             db.transaction() as session:
-        device = service.device_at(session, service.seat_by_label(session, lab.id, "A1").id)
+        device = _device(session, _seat(session, lab.id, "A1").id)
         service.set_device_status(session, device, "broken")
 
 
@@ -120,10 +139,10 @@ def test_working_seats_exclude_faulty_in_repair_missing_pc_and_seats_out_of_use(
     lab = _lab(db, rows=2, cols=3)
     with db.transaction() as session:
         seats = {s.label: s for s in service.seats_of(session, lab.id)}
-        service.set_device_status(session, service.device_at(session, seats["A1"].id), "faulty")
-        service.set_device_status(session, service.device_at(session, seats["A2"].id),
+        service.set_device_status(session, _device(session, seats["A1"].id), "faulty")
+        service.set_device_status(session, _device(session, seats["A2"].id),
                                   "in_repair", reason="dibawa Biro Aset")
-        session.delete(service.device_at(session, seats["B1"].id))
+        session.delete(_device(session, seats["B1"].id))
         service.set_seat_active(session, seats["B2"], False, reason="tiang")
     with db.session() as session:
         assert [s.label for s in service.working_seats(session, lab.id)] == ["A3", "B3"]
@@ -134,7 +153,7 @@ def test_asset_numbers_are_unique_across_labs(db):
     lab = _lab(db, "LAB-Q")
     with pytest.raises(service.RoomError, match=r"T/LAB-P/001 is already registered \(LAB-P A1\)"
                        ), db.transaction() as session:
-        seat = service.seat_by_label(session, lab.id, "B1")
+        seat = _seat(session, lab.id, "B1")
         service.save_device(session, seat, asset_number="T/LAB-P/001")
 
 
@@ -158,7 +177,7 @@ def test_reserve_default_path_grants_a_lab_with_enough_working_seats(core_only, 
 def test_reserve_default_path_refuses_more_seats_than_working_pcs(core_only, db):
     lab = _lab(db, rows=2, cols=3)
     with db.transaction() as session:
-        device = service.device_at(session, service.seat_by_label(session, lab.id, "A1").id)
+        device = _device(session, _seat(session, lab.id, "A1").id)
         service.set_device_status(session, device, "faulty")
     with db.session() as session:
         answer = service.reserve(session, _request(lab.id, seats=6))
@@ -232,7 +251,7 @@ def test_hook_ruang_reserve_room(booker_app):
     app, _booker = booker_app
     r = app.extensions["ruang"]
     with r.db.session() as session:
-        lab = service.lab_by_code(session, "LAB-1")
+        lab = _lab_by_code(session, "LAB-1")
         first = service.reserve(session, _request(lab.id, seats=10, ref="a"))
         clash = service.reserve(session, _request(lab.id, seats=10, ref="b"))
     assert first.granted and first.reference == "booker-1"
@@ -248,7 +267,7 @@ def test_hook_ruang_release_room(booker_app):
     app, booker = booker_app
     r = app.extensions["ruang"]
     with r.db.session() as session:
-        lab = service.lab_by_code(session, "LAB-1")
+        lab = _lab_by_code(session, "LAB-1")
         granted = service.reserve(session, _request(lab.id, ref="a"))
         service.release(session, granted.reference)
         service.release(session, "someone-else's-ref")
@@ -263,8 +282,8 @@ def test_hook_ruang_room_busy(booker_app):
     r = app.extensions["ruang"]
     day = utcnow().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=2)
     with r.db.session() as session:
-        lab = service.lab_by_code(session, "LAB-1")
-        other = service.lab_by_code(session, "LAB-2")
+        lab = _lab_by_code(session, "LAB-1")
+        other = _lab_by_code(session, "LAB-2")
         service.reserve(session, _request(lab.id, start=day + timedelta(hours=13), ref="pm"))
         service.reserve(session, _request(lab.id, start=day + timedelta(hours=8), ref="am"))
         service.reserve(session, _request(other.id, start=day + timedelta(hours=8), ref="x"))
@@ -295,7 +314,7 @@ def test_default_reservation_lists_busy_items_as_conflicts(settings):
         only_plugins(app, "busyonly")
         r = app.extensions["ruang"]
         with r.db.session() as session:
-            lab = service.lab_by_code(session, "LAB-1")
+            lab = _lab_by_code(session, "LAB-1")
             answer = service.reserve(session, _request(lab.id, seats=3))
     r.db.dispose()
     assert answer.granted
@@ -316,8 +335,8 @@ def test_demo_labs_are_there_once_with_one_faulty_pc(db):
         ensure_demo_labs(session)  # a second run (the template instance ran it already)
     assert counts() == before
     with db.session() as session:
-        lab1 = service.lab_by_code(session, "LAB-1")
-        lab2 = service.lab_by_code(session, "LAB-2")
+        lab1 = _lab_by_code(session, "LAB-1")
+        lab2 = _lab_by_code(session, "LAB-2")
         devices = list(session.scalars(
             select(Device).join(Seat, Seat.id == Device.seat_id).where(Seat.lab_id == lab1.id)
             .order_by(Seat.row, Seat.col)))
