@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[3]
 def _make_kiosks(db, count: int) -> list[int]:
     with db.transaction() as session:
         lab = service.lab_by_code(session, "LAB-1")
+        assert lab is not None
         seats = list(session.scalars(select(Seat).where(Seat.lab_id == lab.id)
                                      .order_by(Seat.id).limit(count)))
         rows = [Kiosk(seat_id=seat.id, token_hash=f"batch-{seat.id}", name=f"K{seat.id}",

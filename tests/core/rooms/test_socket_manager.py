@@ -10,13 +10,13 @@ import socketio
 from core.db import utcnow
 from core.realtime import IndexedManager, client_manager
 from core.rooms import kiosks, service
-from core.rooms.models import Lab
 
 
 def _enrol(db, guest, seat: str) -> str:
     with db.transaction() as session:
         lab = service.lab_by_code(session, "LAB-1")
-        code = kiosks.new_code(session, session.get(Lab, lab.id), now=utcnow()).code
+        assert lab is not None
+        code = kiosks.new_code(session, lab, now=utcnow()).code
     done = guest.post_json("/kiosk/enrol", {"code": code, "seat": seat})
     assert done.status_code == 200, done.json
     return str(done.json["token"])
@@ -89,7 +89,9 @@ def test_through_redis_a_kiosk_on_one_process_hears_what_another_sends(
 
     token = _enrol(db, guest, "A4")
     with db.session() as session:
-        lab_id = service.lab_by_code(session, "LAB-1").id
+        lab = service.lab_by_code(session, "LAB-1")
+        assert lab is not None
+        lab_id = lab.id
     server = live_server(env={"RUANG_MESSAGE_QUEUE": redis_url})
     heard: list[dict] = []
     for _round in range(2):  # the second round: after a disconnect, on a new socket
