@@ -53,7 +53,15 @@ ACTION_TEXT = {
     "cbt.attempt.locked": ("Kiosk dikunci", ""),
     "cbt.attempt.unlocked": ("Kiosk dibuka kembali", ""),
     "cbt.attempt.reopened": ("Ujian yang sudah dikumpulkan dibuka kembali", ""),
+    "cbt.attempt.paused": ("Ujian dijeda (waktu berhenti)", "Dijeda"),
+    "cbt.attempt.resumed": ("Ujian dilanjutkan", "Dilanjutkan"),
+    "cbt.attempt.admitted": ("Peserta terlambat diizinkan masuk", "Diizinkan"),
+    "cbt.attempt.refused": ("Peserta terlambat ditolak", "Ditolak"),
+    "cbt.session.message": ("Pesan pengawas kepada peserta", ""),
+    "cbt.session.incident": ("Kejadian dicatat pengawas", ""),
 }
+INCIDENT_CATEGORY = {"technical": "Teknis", "conduct": "Tata tertib", "health": "Kesehatan",
+                     "late": "Keterlambatan", "other": "Lain-lain"}
 # Preparation and routine entries on the same objects that are not incidents.
 ROUTINE = ("cbt.session.scheduled", "cbt.session.seated", "cbt.session.removed",
            "cbt.attempt.created", "cbt.attempt.started", "cbt.attempt.submitted",
@@ -181,6 +189,16 @@ def _actions(session: Session, s: CbtSession, by_attempt: dict[int, Candidate]
         what, done = ACTION_TEXT.get(entry.action, ("", ""))
         reason = str(details.get("reason") or details.get("note") or "").strip()
         description = str(details.get("description") or "").strip() or what or entry.action
+        if entry.action in ("cbt.session.incident", "cbt.session.message"):
+            # What the proctor wrote is the substance of the entry, not its kind.
+            said = str(details.get("text") or "").strip()
+            category = INCIDENT_CATEGORY.get(str(details.get("category") or ""), "")
+            label = f"{what} ({category})" if category else what
+            description = f"{label}: {said}" if said else label
+            attempt = details.get("attempt")
+            if isinstance(attempt, int) and attempt in by_attempt:
+                c = by_attempt[attempt]
+                description += f" [{c.name} / {c.seat or '-'}]"
         if entry.action == "cbt.attempt.time_changed":
             seconds = int(details.get("seconds") or 0)
             done = (f"Waktu {'ditambah' if seconds >= 0 else 'dikurangi'} "

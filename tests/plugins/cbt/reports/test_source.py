@@ -83,3 +83,24 @@ def test_results_from_the_tables(db, event):
     assert [by[n].verdict for n in ("K-0001", "K-0002", "K-0003", "K-0004")] == [
         "Lulus", "Lulus", "Tidak lulus", "Tidak hadir"]
     assert f"{by['K-0001'].submitted_at:%H:%M %Z}" == "09:10 WIB"
+
+
+def test_minutes_carry_what_the_proctor_recorded_from_the_seat_map(db, event):
+    from plugins.cbt.delivery import proctor
+
+    with db.transaction() as session:
+        pengawas = held.user(session, "pengawas")
+        proctor.act(session, event.session_id, "incident", pengawas, attempt_id=None,
+                    category="technical", text="Listrik padam 5 menit di baris B")
+        proctor.act(session, event.session_id, "message", pengawas, attempt_id=None,
+                    text="Waktu akan diganti, harap tenang")
+    with db.session() as session:
+        data = minutes_data(session, session.get(CbtEvent, event.event_id))
+    described = [i.description for i in data.sessions[0].incidents]
+    assert ("Kejadian dicatat pengawas (Teknis): Listrik padam 5 menit di baris B"
+            in described)
+    assert "Pesan pengawas kepada peserta: Waktu akan diganti, harap tenang" in described
+    assert not [d for d in described if d.startswith("cbt.")]  # no raw action names
+    text = re.sub(r"\s+", " ", "\n".join(
+        p.extract_text() for p in PdfReader(BytesIO(minutes_pdf(data))).pages))
+    assert "Listrik padam 5 menit di baris B" in text
