@@ -196,9 +196,9 @@ def _actions(session: Session, s: CbtSession, by_attempt: dict[int, Candidate]
             label = f"{what} ({category})" if category else what
             description = f"{label}: {said}" if said else label
             attempt = details.get("attempt")
-            if isinstance(attempt, int) and attempt in by_attempt:
-                c = by_attempt[attempt]
-                description += f" [{c.name} / {c.seat or '-'}]"
+            about = by_attempt.get(attempt) if isinstance(attempt, int) else None
+            if about is not None:
+                description += f" [{about.name} / {about.seat or '-'}]"
         if entry.action == "cbt.attempt.time_changed":
             seconds = int(details.get("seconds") or 0)
             done = (f"Waktu {'ditambah' if seconds >= 0 else 'dikurangi'} "
