@@ -67,13 +67,6 @@ def ruang_cli_commands() -> Sequence[Any]:
 
 
 @hookimpl
-def ruang_demo_data(session: Any) -> None:
-    from plugins.cbt.demo import ensure_demo
-
-    ensure_demo(session)
-
-
-@hookimpl
 def ruang_translations() -> str:
     return str(HERE / "translations")
 
