@@ -42,7 +42,11 @@ def test_postgres_restart_mid_exam_loses_no_answer(own_postgres, pg_instance, li
 
         assert server.running and server.proc.pid == pid and server.starts == 1
         refusals = [r for k in kiosks for r in k.refusals]
-        assert all(r.get("error") == "unavailable" for r in refusals if r), refusals
+        # Only "try again" answers: the database away, or the kiosk's re-sent backlog
+        # arriving faster than its message allowance (the kiosk waits retry_ms and re-sends).
+        again = ("unavailable", "rate_limited")
+        assert all(r.get("error") in again for r in refusals if r), [
+            r for r in refusals if r and r.get("error") not in again]
         for k, deadline in zip(kiosks, deadlines, strict=True):
             typed = set(range(1, k.next_seq))
             assert set(k.acked) == typed
