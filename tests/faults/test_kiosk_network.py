@@ -57,17 +57,21 @@ def test_a_kiosk_offline_longer_than_the_ping_timeout_loses_nothing(db, live_ser
         waiting = len(k.outbox)
         assert waiting >= 20, "the candidate kept answering offline"
         assert len(k.acked) <= acked_at_cut + 1  # nothing got through (one may have been in flight)
-        link.restore()
-        wait_for(lambda: k.kiosk.connected, timeout=20, what="the kiosk reconnecting")
+        # The candidate stops before the link comes back, so that what the kiosk holds is
+        # still in its outbox when it says hello (else its own flush races the resync).
         stop.set()
         for t in threads:
             t.join(10)
+        link.restore()
+        wait_for(lambda: k.kiosk.connected, timeout=20, what="the kiosk reconnecting")
 
         resync = k.kiosk.call("hello", {"v": 1})
         assert resync["state"] == "running" and resync["deadline"] == deadline
         assert resync["last_seq"] < min(c.seq for c in k.outbox)
         drain([k])
-        assert not k.refusals, k.refusals
+        # A backlog larger than the message allowance may meet rate_limited, which the kiosk
+        # answers by sending again (docs/protocol.md); nothing else may be refused.
+        assert all(r and r.get("error") == "rate_limited" for r in k.refusals), k.refusals
         assert set(range(1, k.next_seq)) <= stored_seqs(db, k.attempt)
         after = k.kiosk.call("time", {})
         elapsed_ms = (time.monotonic() - measured) * 1000
