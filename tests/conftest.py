@@ -6,7 +6,10 @@ copies the file for every test; each test still gets a private, fully migrated i
 
 from __future__ import annotations
 
+import ast
 import shutil
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,22 @@ from flask.testing import FlaskClient
 
 from core.app import create_app
 from core.config import Settings, load_settings
+
+if sys.version_info < (3, 11, 8):
+    # CPython 3.11.0-3.11.7 keep the AST builder's recursion counter per interpreter, and a
+    # garbage collection inside ``ast.parse`` may switch threads: two threads parsing at
+    # once (pytest rewriting an import while a live server's thread compiles a template or
+    # a URL rule) then fail with "SystemError: AST constructor recursion depth mismatch"
+    # (python/cpython#106905, fixed in 3.11.8). The suite runs servers in threads, so it
+    # parses one thread at a time; ``ast.literal_eval`` looks ``parse`` up here too.
+    _ast_parse = ast.parse
+    _ast_lock = threading.RLock()
+
+    def _parse_one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+        with _ast_lock:
+            return _ast_parse(*args, **kwargs)
+
+    ast.parse = _parse_one_at_a_time
 
 pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.browser", "tests.fixtures.databases",
                   "tests.fixtures.mail"]

@@ -41,6 +41,7 @@
     current: 0,
     socket: null,
     helloDone: false,
+    pendingStart: "",   // a session token typed before the link was up
     reloaded: false,
     offline: false,
     timeUp: false,
@@ -170,7 +171,19 @@
   $("token-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
     var token = $("token-input").value.replace(/[\s-]/g, "").toUpperCase();
-    if (!token || !S.socket || !S.socket.connected) { return; }
+    if (!token) { return; }
+    if (!S.socket || !S.socket.connected || !S.helloDone) {
+      // Typed before the link is up (a slow lab network, a busy server): the start goes
+      // out by itself once the server has said hello, instead of a click that does nothing.
+      S.pendingStart = token;
+      $("waiting-error").textContent = T.reconnecting;
+      return;
+    }
+    sendStart(token);
+  });
+
+  function sendStart(token) {
+    S.pendingStart = "";
     $("waiting-error").textContent = T.starting;
     S.socket.timeout(ACK_TIMEOUT_MS).emit("start", { token: token }, function (err, ack) {
       if (err) { $("waiting-error").textContent = T.network; return; }
@@ -178,7 +191,7 @@
       $("waiting-error").textContent = "";
       started(ack.key, ack.deadline, ack.now);
     });
-  });
+  }
 
   function fetchPaper() {
     if (S.envelope) { return Promise.resolve(S.envelope); }
@@ -300,8 +313,9 @@
       if (ack.state === "submitted") { finished(""); return; }
       if ((ack.state === "running" || ack.state === "paused") && ack.key) {
         started(ack.key, ack.deadline, ack.now);
-      } else if (root.dataset.screen !== "waiting") {
-        waitingScreen();
+      } else {
+        if (root.dataset.screen !== "waiting") { waitingScreen(); }
+        if (S.pendingStart) { sendStart(S.pendingStart); }
       }
       hold(ack.state === "paused", !!ack.locked, ack.paused_at || null);
       flush();
