@@ -16,9 +16,13 @@ from typing import Any
 import pytest
 
 from core.db import utcnow
-from plugins.cbt.delivery import tokens
 from plugins.cbt.delivery.models import DeliveryAttempt
-from tests.plugins.cbt.delivery.conftest import enrol, exam_room
+from tests.plugins.cbt.delivery.conftest import (
+    enrol,
+    enrolled_kiosk,
+    exam_room,
+    sign_in_and_type_token,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -37,23 +41,13 @@ def test_the_countdown_is_the_servers_whatever_the_kiosk_clock(live_server, brow
     room = exam_room(db, 1, duration_min=45)
     number = room.numbers[0]
     token = enrol(db, room.seats[number])
-    context = browser.new_context(locale="id-ID")
-    context.set_default_timeout(20_000)
-    context.add_cookies([{"name": "ruang_kiosk", "value": token, "url": server.url}])
-    context.add_init_script(f"localStorage.setItem('ruang.kiosk.token', {token!r});")
+    context = enrolled_kiosk(browser, server.url, token)
     page: Any = context.new_page()
     try:
         page.clock.install(time=(utcnow() + skew).timestamp())
         page.goto(server.url + "/cbt/kiosk/")
         assert abs(page.evaluate("Date.now()") / 1000 - (time.time() + skew.total_seconds())) < 60
-        page.wait_for_selector("#screen-signin:not([hidden])")
-        page.fill("#signin-number", number)
-        page.fill("#signin-password", room.passwords[number])
-        page.click("#signin-submit")
-        page.wait_for_selector("#screen-waiting:not([hidden])")
-        session_token, _ = tokens.current(db, room.session_id)
-        page.fill("#token-input", session_token)
-        page.click("#token-submit")
+        sign_in_and_type_token(page, db, room, number)
         page.wait_for_selector("#screen-paper:not([hidden])")
         page.wait_for_function("/^\\d+:\\d\\d$/.test(document.getElementById('countdown')"
                                ".textContent)")

@@ -34,6 +34,7 @@ from plugins.cbt.content import (
     MatchPrompt,
     NumericAnswer,
 )
+from plugins.cbt.delivery import tokens
 from plugins.cbt.models import CbtEvent
 
 # Text that exists only in answer keys: finding it anywhere a kiosk can see is a leak.
@@ -170,3 +171,26 @@ def started_at(db: Any, attempt_id: int) -> datetime | None:
     with db.session() as session:
         d = session.get(DeliveryAttempt, attempt_id)
         return d.started_at if d else None
+
+
+def enrolled_kiosk(browser: Any, base_url: str, token: str, *scripts: str) -> Any:
+    """A browser context that is an enrolled lab PC (cookie and stored token)."""
+    context = browser.new_context(locale="id-ID")
+    context.set_default_timeout(20_000)
+    context.add_cookies([{"name": "ruang_kiosk", "value": token, "url": base_url}])
+    context.add_init_script(f"localStorage.setItem('ruang.kiosk.token', {token!r});")
+    for script in scripts:
+        context.add_init_script(script)
+    return context
+
+
+def sign_in_and_type_token(page: Any, db: Any, room: Room, number: str) -> None:
+    """Sign the candidate in on the exam page and submit the session's current token."""
+    page.wait_for_selector("#screen-signin:not([hidden])")
+    page.fill("#signin-number", number)
+    page.fill("#signin-password", room.passwords[number])
+    page.click("#signin-submit")
+    page.wait_for_selector("#screen-waiting:not([hidden])")
+    session_token, _ = tokens.current(db, room.session_id)
+    page.fill("#token-input", session_token)
+    page.click("#token-submit")

@@ -13,8 +13,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from plugins.cbt.delivery import tokens
-from tests.plugins.cbt.delivery.conftest import enrol, exam_room
+from tests.plugins.cbt.delivery.conftest import (
+    enrol,
+    enrolled_kiosk,
+    exam_room,
+    sign_in_and_type_token,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -43,21 +47,11 @@ def test_a_token_typed_before_the_link_is_up_starts_the_exam_when_it_is(live_ser
     room = exam_room(db, 1)
     number = room.numbers[0]
     token = enrol(db, room.seats[number])
-    context = browser.new_context(locale="id-ID")
-    context.set_default_timeout(20_000)
-    context.add_cookies([{"name": "ruang_kiosk", "value": token, "url": server.url}])
-    context.add_init_script(f"localStorage.setItem('ruang.kiosk.token', {token!r});")
-    context.add_init_script(HOLD_LINK)
+    context = enrolled_kiosk(browser, server.url, token, HOLD_LINK)
     page: Any = context.new_page()
     try:
         page.goto(server.url + "/cbt/kiosk/")
-        page.fill("#signin-number", number)
-        page.fill("#signin-password", room.passwords[number])
-        page.click("#signin-submit")
-        page.wait_for_selector("#screen-waiting:not([hidden])")
-        session_token, _ = tokens.current(db, room.session_id)
-        page.fill("#token-input", session_token)
-        page.click("#token-submit")
+        sign_in_and_type_token(page, db, room, number)
         expect(page.locator("#waiting-error")).to_have_text(re.compile(r"^Menghubungkan"))
         assert page.locator("#screen-paper").is_hidden()
         page.evaluate("window.releaseLink()")
