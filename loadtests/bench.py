@@ -13,7 +13,10 @@ it at an older checkout to measure the code before a change):
   with the writing of ``last_seen_at`` it causes (older code: a write per heartbeat; now
   batches written by ``kiosks.flush_seen``);
 * dropping a socket from python-socketio's manager with every kiosk connected (the
-  manager of this code base against python-socketio's own).
+  manager of this code base against python-socketio's own);
+* the proctor's start of a session with every kiosk signed in and waiting
+  (``attempts.start_session``: the attempts started and their paper keys unwrapped, in one
+  transaction; the ``started`` messages are sent after it).
 
 Writes ``DIR/bench.json``.
 """
@@ -89,6 +92,26 @@ def _heartbeats(db: Any, seed: dict[str, Any], rounds: int) -> dict[str, Any]:
             "cpu_us_per_heartbeat_with_writes": round(per * 1e6, 1)}
 
 
+def _start(db: Any, seed: dict[str, Any], signed_in: int) -> dict[str, Any]:
+    from plugins.cbt.delivery import attempts
+    from plugins.cbt.delivery.signin import sign_in
+    from plugins.cbt.models import CbtSession
+
+    for k in seed["kiosks"][signed_in:]:
+        sign_in(db, k["token"], k["participant"], k["password"], ip="127.0.0.1")
+    sessions = {k["session_id"] for k in seed["kiosks"]}
+    t0, wall = _cpu(), time.perf_counter()
+    started = 0
+    for session_id in sorted(sessions):
+        with db.transaction() as s:
+            cbt_session = s.get(CbtSession, session_id)
+            started += len(attempts.start_session(s, cbt_session))
+    cpu, wall = _cpu() - t0, time.perf_counter() - wall
+    return {"sessions": len(sessions), "started": started, "cpu_ms": round(cpu * 1000, 1),
+            "wall_ms": round(wall * 1000, 1),
+            "cpu_us_per_attempt": round(cpu * 1e6 / max(started, 1), 1)}
+
+
 def _disconnects(n: int) -> dict[str, Any]:
     import socketio
 
@@ -142,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         db = app.extensions["ruang"].db
         result["sign_in"] = _sign_ins(db, seed, min(args.sign_ins, args.kiosks))
         result["heartbeat"] = _heartbeats(db, seed, args.rounds)
+        result["start"] = _start(db, seed, min(args.sign_ins, args.kiosks))
     result["disconnect"] = _disconnects(args.disconnect_clients)
     result["load_average"] = [round(x, 2) for x in os.getloadavg()]
     (args.out / "bench.json").write_text(json.dumps(result, indent=2))

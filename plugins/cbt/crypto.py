@@ -25,6 +25,7 @@ A rotation that was interrupted resumes where it stopped when run again.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -112,6 +113,7 @@ class Keyring:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.folder = settings.instance
+        self.resolved = settings.instance.resolve()
         self._lock = threading.Lock()
         self._signature: tuple[Any, ...] | None = None
         self._keys: dict[str, bytes] = {}
@@ -262,12 +264,19 @@ _keyrings_lock = threading.Lock()
 _data_keys: dict[tuple[Path, int], bytes] = {}
 
 
+@functools.lru_cache(maxsize=64)
+def _resolved(folder: Path) -> Path:
+    # Resolving asks the file system each time, and every sealed value opened (a thousand
+    # paper keys at a proctor's start) looks its keyring up.
+    return folder.resolve()
+
+
 def keyring(settings: Settings | None = None) -> Keyring:
     if settings is None:
         from core.instance import ruang
 
         settings = ruang().settings
-    folder = settings.instance.resolve()
+    folder = _resolved(settings.instance)
     with _keyrings_lock:
         ring = _keyrings.get(folder)
         if ring is None:
@@ -293,7 +302,7 @@ def new_data_key(session: Session, purpose: str, ring: Keyring | None = None) ->
 
 def data_key(session: Session, key_id: int, ring: Keyring | None = None) -> bytes:
     ring = ring or keyring()
-    cache_key = (ring.folder.resolve(), key_id)
+    cache_key = (ring.resolved, key_id)
     raw = _data_keys.get(cache_key)
     if raw is not None:
         return raw

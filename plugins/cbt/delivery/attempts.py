@@ -99,14 +99,23 @@ def key_b64(session: Session, exam: Exam, delivery: DeliveryAttempt) -> str:
     return base64.b64encode(raw).decode()
 
 
+START_CHUNK = 500
+"""Attempts started by one ``UPDATE``: well under the bound-parameter limits of both engines."""
+
+
 def _start_rows(session: Session, deliveries: list[Any], by: str,
                 now: datetime) -> list[Started]:
-    """Start each ``ready`` attempt of ``deliveries``; those another start took are skipped."""
-    started: list[Started] = []
+    """Start each ``ready`` attempt of ``deliveries``; those another start took are skipped.
+
+    Attempts with the same deadline start in one ``UPDATE ... RETURNING``: a proctor's start
+    of a full room is a few statements, not one per candidate, because the whole start
+    holds the server's event loop before the first kiosk hears of it.
+    """
     exam_ids: dict[int, int] = {int(a): int(e) for a, e in session.execute(
         select(Attempt.id, Attempt.exam_id).where(
             Attempt.id.in_([d.attempt_id for d in deliveries])))}
     exams: dict[int, Exam | None] = {}
+    by_deadline: dict[datetime, list[tuple[Any, Exam]]] = {}
     for d in deliveries:
         exam_id = exam_ids.get(d.attempt_id)
         if exam_id is None:
@@ -119,15 +128,21 @@ def _start_rows(session: Session, deliveries: list[Any], by: str,
         deadline = deadline_for(now, d.duration_s, d.extra_s + d.paused_s, exam.closes_at)
         if deadline <= now:
             continue  # the exam has closed: starting would give no time at all
-        won = session.execute(
-            update(DeliveryAttempt)
-            .where(DeliveryAttempt.attempt_id == d.attempt_id, DeliveryAttempt.state == "ready")
-            .values(state="running", started_at=now, started_by=by, deadline_at=deadline)
-            .execution_options(synchronize_session=False)
-        ).rowcount  # type: ignore[attr-defined]
-        if not won:
-            continue
-        started.append(Started(d.attempt_id, key_b64(session, exam, d), deadline))
+        by_deadline.setdefault(deadline, []).append((d, exam))
+    started: list[Started] = []
+    for deadline, members in by_deadline.items():
+        for i in range(0, len(members), START_CHUNK):
+            chunk = members[i:i + START_CHUNK]
+            won = set(session.execute(
+                update(DeliveryAttempt)
+                .where(DeliveryAttempt.attempt_id.in_([d.attempt_id for d, _ in chunk]),
+                       DeliveryAttempt.state == "ready")
+                .values(state="running", started_at=now, started_by=by, deadline_at=deadline)
+                .returning(DeliveryAttempt.attempt_id)
+                .execution_options(synchronize_session=False)
+            ).scalars())
+            started.extend(Started(d.attempt_id, key_b64(session, exam, d), deadline)
+                           for d, exam in chunk if d.attempt_id in won)
     _set_status(session, [s.attempt_id for s in started], "in_progress")
     changed(session, [s.attempt_id for s in started])
     return started
