@@ -101,6 +101,30 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         raise ConfigError("; ".join(problems)) from None
 
 
+def write_secret_once(path: Path, data: bytes) -> bytes:
+    """Put ``data`` at ``path`` (owner-only, 0600) unless a file is there already; return
+    what the file holds afterwards.
+
+    The bytes are written and synced under a private name first and then linked into place,
+    which either succeeds whole or finds the file present: another process (a second node
+    starting, a key rotation) never reads a file that is still empty or half-written.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return path.read_bytes()
+        return data
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def instance_secret(settings: Settings, name: str, nbytes: int = 32) -> bytes:
     """Return the secret file ``name`` from the instance folder, creating it on first use.
 
@@ -111,15 +135,7 @@ def instance_secret(settings: Settings, name: str, nbytes: int = 32) -> bytes:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     if not path.exists():
-        data = secrets.token_bytes(nbytes)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-        try:
-            fd = os.open(path, flags, stat.S_IRUSR | stat.S_IWUSR)
-        except FileExistsError:
-            return path.read_bytes()
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        return data
+        return write_secret_once(path, secrets.token_bytes(nbytes))
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(f"{path} is readable by others; run: chmod 600 {path}")

@@ -129,6 +129,9 @@ class Database:
         """A session in a write transaction, committed on success and rolled back on error."""
         lock = self._write_lock if self.is_sqlite else nullcontext()
         with lock, self._maker()() as session:
+            # Services that must not run in a read session (it would drop their change when
+            # it closes) check this mark, on every engine: see :func:`in_write_transaction`.
+            session.info[WRITE_MARK] = True
             if self.is_sqlite:
                 session.connection(execution_options={"ruang_immediate": True})
             try:
@@ -137,6 +140,14 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+
+WRITE_MARK = "ruang_write"
+
+
+def in_write_transaction(session: Session) -> bool:
+    """Whether ``session`` is a :meth:`Database.transaction` (committed when it ends)."""
+    return bool(session.info.get(WRITE_MARK))
 
 
 def _configure_sqlite(engine: Engine) -> None:

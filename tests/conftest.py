@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 
 from core.app import create_app
 from core.config import Settings, load_settings
+from tests.fixtures import engines
 
 if sys.version_info < (3, 11, 8):
     # CPython 3.11.0-3.11.7 keep the AST builder's recursion counter per interpreter, and a
@@ -44,6 +45,9 @@ pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.browser", "tests.fix
 def make_settings(instance: Path, **overrides: Any) -> Settings:
     base: dict[str, Any] = {"instance": instance, "async_mode": "threading", "jobs": False,
                             "plugin_refresh_s": 0.2}
+    url = engines.database_url_of(instance)
+    if url:
+        base["database_url"] = url
     base.update(overrides)
     return load_settings(environ={}, **base)
 
@@ -63,13 +67,54 @@ def template_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def instance(template_instance: Path, tmp_path: Path) -> Path:
+def instance(request: pytest.FixtureRequest) -> Path:
+    """This test's private instance folder: a copy of the migrated SQLite demo instance, or
+    with ``--database postgresql`` a clone of the PostgreSQL one (tests/fixtures/engines.py
+    tells settings, ``run_ruang`` and ``live_server`` which database goes with it)."""
+    if request.config.getoption("database") == "postgresql":
+        folder: Path = request.getfixturevalue("postgres_instance")[0]
+        return folder
+    sqlite: Path = request.getfixturevalue("sqlite_instance")
+    return sqlite
+
+
+@pytest.fixture
+def sqlite_instance(template_instance: Path, tmp_path: Path) -> Path:
     folder = tmp_path / "instance"
     shutil.copytree(template_instance, folder, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
     for secret in ("secret_key", "master_key"):
         if (folder / secret).exists():
             (folder / secret).chmod(0o600)
     return folder
+
+
+def point_cli_at(instance: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make an in-process ``ruang`` command (click's CliRunner) use the test instance and
+    its database, as ``RUANG_INSTANCE`` and ``RUANG_DATABASE_URL`` do for an operator."""
+    monkeypatch.setenv("RUANG_INSTANCE", str(instance))
+    monkeypatch.setenv("RUANG_ASYNC_MODE", "threading")
+    for key, value in engines.engine_env(instance).items():
+        monkeypatch.setenv(key, value)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database", choices=("sqlite", "postgresql"), default="sqlite",
+        help="engine of the tests' instances: the embedded SQLite default, or a clone of a "
+             "migrated PostgreSQL demo database on the server the fixtures start")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"ruang database: {config.getoption('database')}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("database") != "postgresql":
+        return
+    skip = pytest.mark.skip(reason="about SQLite itself (marked sqlite_only)")
+    for item in items:
+        if item.get_closest_marker("sqlite_only"):
+            item.add_marker(skip)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from core.audit.service import lock_chain
 from core.audit.service import record as audit
 from core.contracts import RecordType
-from core.db import utcnow
+from core.db import in_write_transaction, utcnow
 from core.records.formats import (
     FormatError,
     NumberParts,
@@ -219,11 +219,9 @@ def as_local(moment: datetime) -> datetime:
 
 
 def _require_write(session: Session) -> None:
-    """On SQLite a number must be drawn in ``db.transaction()``, which holds the write lock
+    """A number must be drawn in ``db.transaction()``, which holds the write lock
     from its first statement; a read session would lose the number when it closes."""
-    if session.get_bind().dialect.name != "sqlite":
-        return
-    if not session.connection().get_execution_options().get("ruang_immediate"):
+    if not in_write_transaction(session):
         raise RecordError("numbers are issued inside a write transaction: "
                           "use `with db.transaction() as session:`")
 

@@ -37,7 +37,7 @@ from core.accounts.roles import Division, Role
 from core.audit.service import lock_chain
 from core.audit.service import record as audit
 from core.contracts import Notification, WorkflowEvent
-from core.db import utcnow
+from core.db import in_write_transaction, utcnow
 from core.workflow.models import WorkflowStep
 
 __all__ = ["Transition", "Workflow", "WorkflowError", "WorkflowStep", "history"]
@@ -331,11 +331,9 @@ def history(session: Session, workflow_name: str, object_id: int) -> list[Workfl
 
 
 def _require_write(session: Session) -> None:
-    """On SQLite, moves happen in ``db.transaction()``: a read session would silently drop
+    """Moves happen in ``db.transaction()``: a read session would silently drop
     the change when it closes, and could not take the write lock safely half-way."""
-    if session.get_bind().dialect.name != "sqlite":
-        return
-    if not session.connection().get_execution_options().get("ruang_immediate"):
+    if not in_write_transaction(session):
         raise WorkflowError("workflow transitions run inside a write transaction: "
                             "use `with db.transaction() as session:`")
 

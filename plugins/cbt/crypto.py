@@ -43,7 +43,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import LargeBinary, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.config import Settings, instance_secret
+from core.config import Settings, instance_secret, write_secret_once
 from core.db import Base, Database, utcnow
 
 MASTER = "master_key"
@@ -389,14 +389,6 @@ def _rewrap_all(db: Database, ring: Keyring, new_id: str, batch: int,
             return done
 
 
-def _write_secret(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
 def count_pending(db: Database, new_id: str) -> int:
     with db.session() as session:
         return int(session.scalar(
@@ -423,7 +415,9 @@ def rotate(db: Database, settings: Settings, *, batch: int = 200,
     ring.refresh()
     rewrapped = _rewrap_all(db, ring, new_id, batch, progress)
     if not (folder / PREV).exists():
-        _write_secret(folder / PREV, old)
+        if write_secret_once(folder / PREV, old) != old:
+            raise CryptoError(f"{folder / PREV} appeared during the rotation; remove it and "
+                              "run the rotation again")
         os.replace(folder / NEXT, folder / MASTER)
         _fsync_dir(folder)
         ring.refresh()

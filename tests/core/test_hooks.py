@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import inspect as sa_inspect
 
 from core.app import create_app
-from tests.conftest import DEMO_PASSWORDS, Browserish, prepare_test_app
+from tests.conftest import DEMO_PASSWORDS, Browserish, point_cli_at, prepare_test_app
 from tests.fixtures.sample_plugin import SamplePlugin
 
 PO = '''msgid ""
@@ -107,8 +107,7 @@ def test_hook_ruang_socket_handlers(sample_app):
 def test_hook_ruang_cli_commands(sample, instance, monkeypatch):
     from core.cli import cli
 
-    monkeypatch.setenv("RUANG_INSTANCE", str(instance))
-    monkeypatch.setenv("RUANG_ASYNC_MODE", "threading")
+    point_cli_at(instance, monkeypatch)
     cli._app = None
     cli.commands.pop("sample-hello", None)
     from core import app as app_module

@@ -21,7 +21,7 @@ from core.db import utcnow
 from core.jobs import job_key, run_due_jobs, start_scheduler
 from core.plugins import hookimpl
 from core.scheduler.models import JobLease
-from tests.conftest import make_settings, prepare_test_app
+from tests.conftest import make_settings, point_cli_at, prepare_test_app
 
 
 class Clock:
@@ -298,8 +298,7 @@ def test_jobs_command_lists_jobs_and_their_last_run(instance, apps, plugin, monk
     from core.cli import cli
 
     a, _ = apps
-    monkeypatch.setenv("RUANG_INSTANCE", str(instance))
-    monkeypatch.setenv("RUANG_ASYNC_MODE", "threading")
+    point_cli_at(instance, monkeypatch)
     original = app_module.create_app
 
     def make(settings: Any = None, **kw: Any) -> Any:

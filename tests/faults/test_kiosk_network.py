@@ -1,9 +1,8 @@
 """A kiosk's network drops mid-exam, and a kiosk's clock is an hour wrong.
 
 Network: the kiosk reaches the server through a link that is cut (bytes vanish, nothing is
-closed, as with a pulled cable or a dead switch) for longer than the server's ping timeout
-(ping every 10 s, 20 s to answer): both ends give the connection up, exactly as they do
-after the 60 s of the issue, so the test needs only ~32 s of it. The candidate goes on
+closed, as with a pulled cable or a dead switch) for 60 s, twice the server's ping timeout
+(ping every 10 s, 20 s to answer): both ends give the connection up. The candidate goes on
 answering; the changes wait in the kiosk's outbox. When the link is back the kiosk
 reconnects by itself, ``hello`` tells it what the server has, it sends its outbox again,
 and every change is stored; the deadline is the one fixed at the start, the time left went
@@ -29,10 +28,11 @@ from tests.faults.link import FlakyLink
 pytestmark = [pytest.mark.live]
 
 PING_GIVE_UP_S = 10 + 20  # core/app.py: ping_interval + ping_timeout
+OFFLINE_S = 60
 
 
 @pytest.mark.slow
-def test_a_kiosk_offline_longer_than_the_ping_timeout_loses_nothing(db, live_server):
+def test_a_kiosk_offline_for_a_minute_loses_nothing(db, live_server):
     server = live_server()
     link = FlakyLink(server.port)
     try:
@@ -52,7 +52,7 @@ def test_a_kiosk_offline_longer_than_the_ping_timeout_loses_nothing(db, live_ser
         acked_at_cut = len(k.acked)
         wait_for(disconnected.is_set, timeout=PING_GIVE_UP_S + 15,
                  what="the kiosk noticing the dead network")
-        time.sleep(max(0.0, PING_GIVE_UP_S + 2 - (time.monotonic() - cut_at)))
+        time.sleep(max(0.0, OFFLINE_S - (time.monotonic() - cut_at)))
         offline_s = time.monotonic() - cut_at
         waiting = len(k.outbox)
         assert waiting >= 20, "the candidate kept answering offline"
@@ -77,6 +77,7 @@ def test_a_kiosk_offline_longer_than_the_ping_timeout_loses_nothing(db, live_ser
         elapsed_ms = (time.monotonic() - measured) * 1000
         assert after["deadline"] == deadline
         assert abs((remaining_before - (after["deadline"] - after["now"])) - elapsed_ms) < 1000
+        assert offline_s >= OFFLINE_S
         print(f"network cut {offline_s:.0f} s (> ping timeout {PING_GIVE_UP_S} s): "
               f"{waiting} changes kept in the outbox, re-sent after reconnecting, none lost, "
               "deadline unchanged")

@@ -10,6 +10,7 @@ from core.accounts.models import User
 from core.accounts.passwords import PasswordError
 from core.accounts.service import AccountError, LoginRefused, authenticate, create_user
 from core.cli import cli
+from tests.conftest import point_cli_at
 
 
 def test_password_is_hashed_with_argon2(db):
@@ -72,8 +73,7 @@ def test_open_redirect_after_sign_in_is_refused(guest):
 
 @pytest.fixture
 def runner(instance, monkeypatch):
-    monkeypatch.setenv("RUANG_INSTANCE", str(instance))
-    monkeypatch.setenv("RUANG_ASYNC_MODE", "threading")
+    point_cli_at(instance, monkeypatch)
     cli._app = None
     yield CliRunner()
     cli._app = None

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from core.api.models import ApiToken
 from core.audit.models import AuditEntry
+from tests.conftest import point_cli_at
 from tests.core.api.conftest import bearer
 from tests.core.api.toy_api import ToyApiPlugin
 
@@ -118,8 +119,7 @@ def ruang_cli(instance, monkeypatch) -> Iterator:
     from core import app as app_module
     from core.cli import cli
 
-    monkeypatch.setenv("RUANG_INSTANCE", str(instance))
-    monkeypatch.setenv("RUANG_ASYNC_MODE", "threading")
+    point_cli_at(instance, monkeypatch)
     original = app_module.create_app
 
     def make(settings=None, **kw):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from core.audit.service import record, verify
 from core.cli import cli
+from tests.conftest import point_cli_at
 
 
 @pytest.fixture
@@ -22,13 +24,16 @@ def entries(db):
     return db
 
 
-def _raw(instance):
-    return sqlite3.connect(instance / "ruang.db")
+def _tamper(db, statement: str, **params: Any) -> None:
+    """Change the table behind the application's back, as someone with database access."""
+    with db.engine.begin() as conn:
+        conn.execute(text(statement), params)
 
 
-def _last_ids(conn, n=5):
-    return [r[0] for r in conn.execute(
-        "SELECT id FROM audit_log WHERE action='test.event' ORDER BY id")][:n]
+def _last_ids(db, n=5):
+    with db.engine.connect() as conn:
+        return [r[0] for r in conn.execute(text(
+            "SELECT id FROM audit_log WHERE action='test.event' ORDER BY id"))][:n]
 
 
 def test_intact_log_verifies(entries):
@@ -36,36 +41,31 @@ def test_intact_log_verifies(entries):
         assert verify(s) is None
 
 
-def test_hand_edited_row_is_found(entries, instance):
-    conn = _raw(instance)
-    target = _last_ids(conn)[2]
-    conn.execute("UPDATE audit_log SET actor_name='someone else' WHERE id=?", (target,))
-    conn.commit()
+def test_hand_edited_row_is_found(entries):
+    target = _last_ids(entries)[2]
+    _tamper(entries, "UPDATE audit_log SET actor_name='someone else' WHERE id=:id", id=target)
     with entries.session() as s:
         problem = verify(s)
     assert problem is not None and problem.entry_id == target
     assert "altered" in str(problem)
 
 
-def test_deleted_row_is_found(entries, instance):
-    conn = _raw(instance)
-    target = _last_ids(conn)[1]
-    conn.execute("DELETE FROM audit_log WHERE id=?", (target,))
-    conn.commit()
+def test_deleted_row_is_found(entries):
+    target = _last_ids(entries)[1]
+    _tamper(entries, "DELETE FROM audit_log WHERE id=:id", id=target)
     with entries.session() as s:
         problem = verify(s)
     assert problem is not None and problem.entry_id == target
     assert "missing" in str(problem)
 
 
-def test_rewritten_row_with_recomputed_hash_breaks_the_next_link(entries, instance):
+def test_rewritten_row_with_recomputed_hash_breaks_the_next_link(entries):
     from sqlalchemy import select
 
     from core.audit.models import AuditEntry
     from core.audit.service import compute_hash
 
-    conn = _raw(instance)
-    target = _last_ids(conn)[2]
+    target = _last_ids(entries)[2]
     with entries.transaction() as s:
         e = s.scalar(select(AuditEntry).where(AuditEntry.id == target))
         e.details = {"n": 999}
@@ -76,15 +76,12 @@ def test_rewritten_row_with_recomputed_hash_breaks_the_next_link(entries, instan
 
 
 def test_cli_verify_exit_codes(entries, instance, monkeypatch):
-    monkeypatch.setenv("RUANG_INSTANCE", str(instance))
-    monkeypatch.setenv("RUANG_ASYNC_MODE", "threading")
+    point_cli_at(instance, monkeypatch)
     cli._app = None
     out = CliRunner().invoke(cli, ["audit", "verify"])
     assert out.exit_code == 0 and "intact" in out.output
-    conn = _raw(instance)
-    target = _last_ids(conn)[0]
-    conn.execute("UPDATE audit_log SET action='edited' WHERE id=?", (target,))
-    conn.commit()
+    target = _last_ids(entries)[0]
+    _tamper(entries, "UPDATE audit_log SET action='edited' WHERE id=:id", id=target)
     cli._app = None
     out = CliRunner().invoke(cli, ["audit", "verify"])
     assert out.exit_code == 1

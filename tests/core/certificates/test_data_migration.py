@@ -7,6 +7,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import pytest
+
 from core import migrate
 from core.certificates import service
 
@@ -17,6 +19,7 @@ def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
 
 
+@pytest.mark.sqlite_only
 def test_old_certificates_move_into_the_register_and_back(app, guest):
     r = app.extensions["ruang"]
     url, path = r.settings.sqlalchemy_url, r.settings.sqlalchemy_url.removeprefix("sqlite:///")

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from core.audit.models import AuditEntry
 from core.notify import service
-from core.notify.models import FAILED, PENDING, SENT
+from core.notify.models import FAILED, PENDING, SENT, OutboxMessage
+from tests.conftest import point_cli_at
 from tests.core.notify.test_outbox import note, queue, row
 
 
@@ -106,8 +107,7 @@ def ruang_cli(instance, smtp_server, monkeypatch) -> Iterator[Callable[..., Resu
     """Runs ``ruang ...`` in-process on the test instance, mailing ``smtp_server``."""
     from core.cli import cli
 
-    monkeypatch.setenv("RUANG_INSTANCE", str(instance))
-    monkeypatch.setenv("RUANG_ASYNC_MODE", "threading")
+    point_cli_at(instance, monkeypatch)
     monkeypatch.setenv("RUANG_SMTP_HOST", smtp_server.host)
     monkeypatch.setenv("RUANG_SMTP_PORT", str(smtp_server.port))
     monkeypatch.setenv("RUANG_MAIL_FROM", "BPTI <bpti@ruang.example.ac.id>")
@@ -142,10 +142,13 @@ def test_cli_test_refuses_bad_input(ruang_cli, smtp_server):
     assert smtp_server.messages == []
 
 
-def test_cli_when_the_mail_server_is_down(ruang_cli, smtp_server):
+def test_cli_when_the_mail_server_is_down(ruang_cli, smtp_server, db):
     smtp_server.stop()
     out = ruang_cli("notify", "test", "--to", "kabag.yansi@example.ac.id")
     assert out.exit_code == 1
+    with db.session() as s:
+        message_id = str(s.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.email == "kabag.yansi@example.ac.id")))
     assert "NOT sent by email" in out.output and "cannot reach the mail server" in out.output
 
     out = ruang_cli("notify", "pending")
@@ -154,12 +157,12 @@ def test_cli_when_the_mail_server_is_down(ruang_cli, smtp_server):
     assert "kabag.yansi@example.ac.id" in out.output and "cannot reach" in out.output
 
     smtp_server.start()
-    out = ruang_cli("notify", "retry", "1")
+    out = ruang_cli("notify", "retry", message_id)
     assert out.exit_code == 0 and "1 message(s) will be sent again" in out.output
     out = ruang_cli("notify", "deliver")
     assert out.exit_code == 0 and "1 message(s) sent" in out.output
     assert len(smtp_server.wait_for(1)) == 1
     out = ruang_cli("notify", "pending")
     assert "nothing waits in the outbox (0 pending, 0 sending, 1 sent, 0 failed)" in out.output
-    out = ruang_cli("notify", "retry", "1")
+    out = ruang_cli("notify", "retry", message_id)
     assert out.exit_code == 1 and "only pending or failed" in out.output

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from core.app import create_app
 from core.cli import cli
 from core.plugins import PluginError
-from tests.conftest import prepare_test_app
+from tests.conftest import point_cli_at, prepare_test_app
 from tests.fixtures.sample_plugin import SamplePlugin
 
 
@@ -100,8 +100,7 @@ def test_staff_cannot_switch_plugins(sample_app):
 
 @pytest.fixture
 def runner(instance, monkeypatch):
-    monkeypatch.setenv("RUANG_INSTANCE", str(instance))
-    monkeypatch.setenv("RUANG_ASYNC_MODE", "threading")
+    point_cli_at(instance, monkeypatch)
     cli._app = None
     yield CliRunner()
     cli._app = None

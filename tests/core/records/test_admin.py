@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 
 from core.records import service
 from core.records.models import RecordFormat
+from tests.conftest import point_cli_at
 from tests.core.records.toy_types import RecordTypesPlugin
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -22,8 +23,7 @@ def ruang_cli(instance, monkeypatch) -> Iterator:
     from core import app as app_module
     from core.cli import cli
 
-    monkeypatch.setenv("RUANG_INSTANCE", str(instance))
-    monkeypatch.setenv("RUANG_ASYNC_MODE", "threading")
+    point_cli_at(instance, monkeypatch)
     original = app_module.create_app
 
     def make(settings=None, **kw):

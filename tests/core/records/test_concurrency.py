@@ -70,6 +70,13 @@ def _process_worker(instance: str, url: str, count: int, start: Any, out: Any) -
         app.extensions["ruang"].db.dispose()
 
 
+@pytest.fixture
+def instance(sqlite_instance: Path) -> Path:
+    """These tests choose their engine themselves (``database``); the folder is the SQLite
+    one whatever ``--database`` says."""
+    return sqlite_instance
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database(request: pytest.FixtureRequest, instance: Path) -> str:
     """The database URL to race on: "" for the instance's SQLite file, or a fresh, migrated

@@ -10,14 +10,14 @@ from click.testing import CliRunner, Result
 
 from core.rooms import kiosks, service
 from core.rooms.models import Kiosk
+from tests.conftest import point_cli_at
 
 
 @pytest.fixture
 def ruang_cli(instance, monkeypatch) -> Iterator:
     from core.cli import cli
 
-    monkeypatch.setenv("RUANG_INSTANCE", str(instance))
-    monkeypatch.setenv("RUANG_ASYNC_MODE", "threading")
+    point_cli_at(instance, monkeypatch)
     cli._app = None
 
     def run(*args: str) -> Result:

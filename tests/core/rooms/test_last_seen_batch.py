@@ -13,6 +13,7 @@ from sqlalchemy import event, select
 from core.db import utcnow
 from core.rooms import kiosks, service
 from core.rooms.models import Kiosk, Seat
+from tests.fixtures import engines
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -72,7 +73,7 @@ def test_heartbeats_not_yet_written_are_flushed_when_the_process_exits(app, db, 
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUANG_")}
     env.update({"RUANG_INSTANCE": str(settings.instance), "RUANG_JOBS": "false",
                 "RUANG_ASYNC_MODE": "threading",
-                "PYTHONPATH": str(REPO)})
+                "PYTHONPATH": str(REPO), **engines.engine_env(settings.instance)})
     done = subprocess.run([sys.executable, "-c", _CHILD, str(kiosk_id)], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-3000:]

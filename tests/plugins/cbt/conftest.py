@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.conftest import point_cli_at
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -16,8 +18,7 @@ def ruang_cli(instance: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Calla
     """``ruang_cli("cbt", "import", ...)`` runs the real command line on the test instance."""
     from core.cli import cli
 
-    monkeypatch.setenv("RUANG_INSTANCE", str(instance))
-    monkeypatch.setenv("RUANG_ASYNC_MODE", "threading")
+    point_cli_at(instance, monkeypatch)
     monkeypatch.setenv("RUANG_JOBS", "false")
     cli._app = None
 

@@ -20,13 +20,24 @@ from plugins.cbt.richtext import image_sources
 from tests.plugins.cbt import samples
 
 
-def _raw_db(settings) -> bytes:
-    data = b""
-    for suffix in ("", "-wal"):
-        path = settings.instance / f"ruang.db{suffix}"
-        if path.exists():
-            data += path.read_bytes()
-    return data
+def _raw_db(settings, db) -> bytes:
+    """Everything the database holds, as someone with a copy of it would see it: the SQLite
+    file and its write-ahead log, or on PostgreSQL every row of every table as text."""
+    if db.is_sqlite:
+        data = b""
+        for suffix in ("", "-wal"):
+            path = settings.instance / f"ruang.db{suffix}"
+            if path.exists():
+                data += path.read_bytes()
+        return data
+    from sqlalchemy import inspect, text
+
+    out = []
+    with db.engine.connect() as conn:
+        for table in inspect(conn).get_table_names():
+            for row in conn.execute(text(f'SELECT * FROM "{table}"')):
+                out.append(repr(tuple(row)).encode())
+    return b"\n".join(out)
 
 
 @pytest.fixture
@@ -61,7 +72,7 @@ def test_the_database_file_holds_no_question_text_options_or_keys(db, bank, sett
     with db.transaction() as session:
         for make in [*samples.ALL, samples.arabic, samples.with_image]:
             service.create_item(session, bank, make())
-    raw = _raw_db(settings)
+    raw = _raw_db(settings, db)
     for secret in ["Ibu kota Indonesia", "Surabaya", "bilangan prima", "Kota Bandung",
                    "Pasangkan negara", "Kairo", "Ketuhanan", "Sejak 1945", "Lihat kompas",
                    "sila pertama"]:

@@ -59,7 +59,7 @@ def test_the_exam_and_its_rules_are_stored(db, setup, settings):
         assert [(s.kind, s.count, s.points) for s in exam.sections[1].slots] == [("draw", 3, None)]
         assert exams.instructions(session, exam) == "<p>Kerjakan sendiri.</p>"
         assert exams.max_points(session, exam) == 2 * 2 + 3 * 2
-    raw = _raw_db(settings)
+    raw = _raw_db(settings, db)
     for text in ("Kerjakan sendiri", "Soal tetap", "Soal acak", "Jakarta", "Bandung"):
         assert text.encode() not in raw, text
 

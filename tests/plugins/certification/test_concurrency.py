@@ -35,6 +35,13 @@ def _app(instance: str, url: str) -> Any:
     return create_app(make_settings(Path(instance), **overrides))
 
 
+@pytest.fixture
+def instance(sqlite_instance: Path) -> Path:
+    """These tests choose their engine themselves (``database``); the folder is the SQLite
+    one whatever ``--database`` says."""
+    return sqlite_instance
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database(request: pytest.FixtureRequest, instance: Path) -> str:
     if request.param == "sqlite":

@@ -13,6 +13,7 @@ from core.cli import cli
 from plugins.certification import programmes, vendors
 from plugins.certification.clock import now
 from plugins.certification.models import CertDocument, CertField
+from tests.conftest import point_cli_at
 from tests.plugins.certification.conftest import publish, user
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -85,7 +86,7 @@ def test_record_types_and_cli(app, db, instance, monkeypatch):
     from core.records.service import record_types
 
     assert {"CERT", "CERT-SP"} <= set(record_types())
-    monkeypatch.setenv("RUANG_INSTANCE", str(instance))
+    point_cli_at(instance, monkeypatch)
     runner = CliRunner()
     result = runner.invoke(cli, ["certification", "check"])
     assert result.exit_code == 0, result.output
