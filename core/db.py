@@ -73,6 +73,7 @@ class Database:
     def __init__(self, url: str | None = None, *, pool_size: int = 10,
                  max_overflow: int = 20) -> None:
         self.engine: Engine | None = None
+        self.closed = False
         self._sessions: sessionmaker[Session] | None = None
         self._write_lock = threading.RLock()
         self.pool_size, self.max_overflow = pool_size, max_overflow
@@ -106,6 +107,9 @@ class Database:
         app.extensions["ruang.db"] = self
 
     def dispose(self) -> None:
+        """Close every pooled connection; the app that owned this database is done with it,
+        so background writers (see ``core.rooms.kiosks``) stop instead of reconnecting."""
+        self.closed = True
         if self.engine is not None:
             self.engine.dispose()
 

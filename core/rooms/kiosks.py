@@ -486,7 +486,7 @@ def _flush_loop(state: _Seen) -> None:
     while True:
         time.sleep(FLUSH_EVERY)
         db = state.db()
-        if db is None:
+        if db is None or db.closed:
             return
         try:
             written = flush_seen(db)
@@ -505,6 +505,8 @@ def _flush_loop(state: _Seen) -> None:
 @atexit.register
 def _flush_at_exit() -> None:
     for db in list(_states.keys()):
+        if db.closed:
+            continue
         try:
             flush_seen(db)
         except Exception:  # the process is ending; nothing else to do with it
