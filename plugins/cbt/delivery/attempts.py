@@ -94,8 +94,17 @@ def _set_status(session: Session, attempt_ids: list[int], status: str) -> None:
                         .values(status=status).execution_options(synchronize_session=False))
 
 
-def key_b64(session: Session, exam: Exam, delivery: DeliveryAttempt) -> str:
-    raw = paper.paper_key(session, exam.data_key_id, delivery.attempt_id, delivery.paper_key_enc)
+def data_key_of(session: Session, attempt_id: int) -> int | None:
+    """The id of the data key that seals the attempt's exam (and its paper key), in one
+    small query: a kiosk's ``hello`` on every reconnect needs only this of the exam."""
+    found: int | None = session.scalar(
+        select(Exam.data_key_id).join(Attempt, Attempt.exam_id == Exam.id)
+        .where(Attempt.id == attempt_id))
+    return found
+
+
+def key_b64(session: Session, data_key_id: int, delivery: DeliveryAttempt) -> str:
+    raw = paper.paper_key(session, data_key_id, delivery.attempt_id, delivery.paper_key_enc)
     return base64.b64encode(raw).decode()
 
 
@@ -141,7 +150,7 @@ def _start_rows(session: Session, deliveries: list[Any], by: str,
                 .returning(DeliveryAttempt.attempt_id)
                 .execution_options(synchronize_session=False)
             ).scalars())
-            started.extend(Started(d.attempt_id, key_b64(session, exam, d), deadline)
+            started.extend(Started(d.attempt_id, key_b64(session, exam.data_key_id, d), deadline)
                            for d, exam in chunk if d.attempt_id in won)
     _set_status(session, [s.attempt_id for s in started], "in_progress")
     changed(session, [s.attempt_id for s in started])
@@ -220,9 +229,9 @@ def start_by_token(db: Database, attempt_id: int, secret_hash: str, typed: str,
         d = s.get(DeliveryAttempt, attempt_id)
         assert d is not None
         if d.state in ("running", "paused"):
-            exam = exam_of(s, attempt_id)
-            assert exam is not None and d.deadline_at is not None
-            return Started(attempt_id, key_b64(s, exam, d), d.deadline_at)
+            key_id = data_key_of(s, attempt_id)
+            assert key_id is not None and d.deadline_at is not None
+            return Started(attempt_id, key_b64(s, key_id, d), d.deadline_at)
         started = _start_rows(s, [d], "token", now)
         if not started:
             raise DeliveryError("closed", "the exam has closed")

@@ -13,6 +13,7 @@ where the CSRF token and the form's reason are checked like every other form.
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -27,6 +28,8 @@ from plugins.cbt.delivery import seatmap
 from plugins.cbt.delivery.proctor import may_proctor
 from plugins.cbt.delivery.seatmap import NAMESPACE, proctor_room
 from plugins.cbt.models import CbtSession
+
+log = logging.getLogger(__name__)
 
 __all__ = ["NAMESPACE", "handlers"]
 
@@ -51,6 +54,10 @@ def _sid() -> str:
 
 
 def _snapshot(session_id: int) -> dict[str, Any]:
+    try:  # the connects and disconnects this process noted but has not written yet
+        seatmap.flusher().write_presence()
+    except Exception:  # a snapshot without them beats none; the next delta brings them
+        log.exception("could not write kiosk presence before a snapshot")
     with ruang().db.session() as s:
         return seatmap.snapshot(s, session_id)
 

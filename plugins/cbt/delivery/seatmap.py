@@ -49,7 +49,7 @@ from plugins.cbt.delivery.models import Answer, DeliveryAttempt, IntegrityEvent
 from plugins.cbt.delivery.push import ms
 from plugins.cbt.models import Candidate
 
-__all__ = ["FLUSH_S", "LATE_AFTER", "NAMESPACE", "WARNINGS", "Flusher", "mark_dirty",
+__all__ = ["FLUSH_S", "LATE_AFTER", "NAMESPACE", "WARNINGS", "Flusher", "mark_dirty", "note_online",
            "proctor_room", "seats", "snapshot"]
 
 log = logging.getLogger(__name__)
@@ -224,6 +224,7 @@ class Flusher:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.dirty: set[int] = set()
+        self.presence: dict[int, bool] = {}  # attempt id -> a kiosk socket is connected
         self.lock = threading.Lock()
         self.started = False
         self.batches = 0
@@ -237,6 +238,42 @@ class Flusher:
             from core.instance import ruang
 
             ruang().socketio.start_background_task(self._run)
+
+    def note_online(self, attempt_id: int, online: bool) -> None:
+        """A kiosk socket of the attempt connected (or the last one went away)."""
+        with self.lock:
+            self.presence[int(attempt_id)] = online
+        self.mark([attempt_id])
+
+    def write_presence(self) -> int:
+        """Write the connects and disconnects noted since the last round, in one transaction.
+
+        A reconnect storm is two thousand disconnects and as many connects: written one
+        transaction each they held the event loop for seconds, when a second write per
+        flush does the same. Only the seat map reads ``online``.
+        """
+        with self.lock:
+            taken, self.presence = self.presence, {}
+        if not taken:
+            return 0
+        from sqlalchemy import update
+
+        from core.instance import ruang
+
+        try:
+            with ruang().db.transaction() as s:
+                for value in (True, False):
+                    ids = sorted(a for a, v in taken.items() if v is value)
+                    for i in range(0, len(ids), 500):
+                        s.execute(update(DeliveryAttempt).where(
+                            DeliveryAttempt.attempt_id.in_(ids[i:i + 500]),
+                            DeliveryAttempt.online != value)
+                            .values(online=value).execution_options(synchronize_session=False))
+        except Exception:
+            with self.lock:  # newer notes win over the ones put back
+                self.presence = {**taken, **self.presence}
+            raise
+        return len(taken)
 
     def take(self) -> set[int]:
         with self.lock:
@@ -252,6 +289,10 @@ class Flusher:
             pause = FLUSH_S
             while True:
                 socketio.sleep(pause)
+                if ruang().db.closed:  # the app is done (tests); nothing to write to
+                    with self.lock:
+                        self.started = False
+                    return
                 began = time.monotonic()
                 try:
                     sent = self.flush()
@@ -270,6 +311,7 @@ class Flusher:
 
     def flush(self) -> int:
         """Send the dirty attempts' rows, one message per session; returns messages sent."""
+        self.write_presence()
         taken = self.take()
         if not taken:
             return 0
@@ -299,6 +341,14 @@ def flusher(app: Flask | None = None) -> Flusher:
         if found is None:
             found = app.extensions["cbt.seatmap"] = Flusher(app)
     return found
+
+
+def note_online(attempt_id: int, online: bool) -> None:
+    """For the seat map: whether a kiosk of the attempt is connected (to any process); written
+    with the next batch of seat updates, within :data:`FLUSH_S`."""
+    if not has_app_context():
+        return
+    flusher().note_online(attempt_id, online)
 
 
 def mark_dirty(attempt_ids: Iterable[int]) -> None:

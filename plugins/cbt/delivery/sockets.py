@@ -33,7 +33,7 @@ from plugins.cbt.delivery import answers, attempts, integrity, texts
 from plugins.cbt.delivery.attempts import DeliveryError, login_hash, same_login
 from plugins.cbt.delivery.models import DeliveryAttempt
 from plugins.cbt.delivery.push import NAMESPACE, attempt_room, ms, session_room
-from plugins.cbt.delivery.seatmap import mark_dirty
+from plugins.cbt.delivery.seatmap import note_online
 
 __all__ = ["NAMESPACE", "PROTOCOL", "handlers"]
 
@@ -217,17 +217,10 @@ def on_connect(data: Any) -> None:
 
 def _set_online(attempt_id: int, online: bool) -> None:
     """For the seat map: whether a kiosk of the attempt is connected (to any process)."""
-    from sqlalchemy import update
-
     try:
-        with ruang().db.transaction() as s:
-            s.execute(update(DeliveryAttempt).where(
-                DeliveryAttempt.attempt_id == attempt_id, DeliveryAttempt.online != online)
-                .values(online=online).execution_options(synchronize_session=False))
+        note_online(attempt_id, online)
     except Exception:  # the seat map falls back on the kiosk's heartbeat
         log.exception("could not note attempt %s online=%s", attempt_id, online)
-        return
-    mark_dirty([attempt_id])
 
 
 def on_disconnect(_reason: Any = None) -> None:
@@ -270,9 +263,9 @@ def on_hello(data: Any) -> dict[str, Any]:
                                "now": ms(utcnow()), "deadline": ms(d.deadline_at),
                                "locked": bool(d.locked), "paused_at": ms(d.paused_at)}
         if d.state in ("running", "paused"):
-            exam = attempts.exam_of(s, d.attempt_id)
-            if exam is not None:
-                out["key"] = attempts.key_b64(s, exam, d)
+            key_id = attempts.data_key_of(s, d.attempt_id)
+            if key_id is not None:
+                out["key"] = attempts.key_b64(s, key_id, d)
         current = attempts.current_answers(s, conn.attempt_id)
         out["answers"] = [[q, v, f, seq] for q, (v, f, seq) in sorted(current.items())]
         out["last_seq"] = attempts.last_seq(s, conn.attempt_id)

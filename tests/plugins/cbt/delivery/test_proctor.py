@@ -234,6 +234,8 @@ def test_the_seat_map_counts_the_latest_answer_of_each_item_in_sql(app, db, room
     answer("essay", "null")            # the word is an answer
     answer("multiple", [])             # the last change wins: no longer answered
     answer("matching", [None, 1], True)
+    # Connects and disconnects are written with the next round of seat updates.
+    assert seatmap.flusher(app).write_presence() == 1
     with db.session() as s:
         assert seatmap.counts(s, [aid]) == {aid: (3, 2)}
         rows = {r["a"]: r for r in seatmap.seats(s, room.session_id)}
@@ -250,6 +252,9 @@ def test_the_seat_map_counts_the_latest_answer_of_each_item_in_sql(app, db, room
         row = seatmap.seats(s, room.session_id, [aid])
     assert len(row) == 1 and row[0]["w"] == {"focus_lost": 2, "reload": 1}
     kiosk.client.disconnect(namespace="/exam")
+    with db.session() as s:
+        assert seatmap.seats(s, room.session_id, [aid])[0]["on"] is True  # not written yet
+    seatmap.flusher(app).flush()
     with db.session() as s:
         assert seatmap.seats(s, room.session_id, [aid])[0]["on"] is False
 
