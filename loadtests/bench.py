@@ -14,6 +14,7 @@ it at an older checkout to measure the code before a change):
   batches written by ``kiosks.flush_seen``);
 * dropping a socket from python-socketio's manager with every kiosk connected (the
   manager of this code base against python-socketio's own);
+* a running kiosk's reconnect (connect, ``hello``, disconnect, the presence it writes);
 * the proctor's start of a session with every kiosk signed in and waiting
   (``attempts.start_session``: the attempts started and their paper keys unwrapped, in one
   transaction; the ``started`` messages are sent after it).
@@ -92,13 +93,16 @@ def _heartbeats(db: Any, seed: dict[str, Any], rounds: int) -> dict[str, Any]:
             "cpu_us_per_heartbeat_with_writes": round(per * 1e6, 1)}
 
 
-def _start(db: Any, seed: dict[str, Any], signed_in: int) -> dict[str, Any]:
+def _start(db: Any, seed: dict[str, Any], signed_in: int,
+           logins: list[dict[str, Any]]) -> dict[str, Any]:
     from plugins.cbt.delivery import attempts
     from plugins.cbt.delivery.signin import sign_in
     from plugins.cbt.models import CbtSession
 
+    logins.clear()
     for k in seed["kiosks"][signed_in:]:
-        sign_in(db, k["token"], k["participant"], k["password"], ip="127.0.0.1")
+        done = sign_in(db, k["token"], k["participant"], k["password"], ip="127.0.0.1")
+        logins.append({"kiosk": k["token"], "attempt": done.attempt_id, "login": done.login})
     sessions = {k["session_id"] for k in seed["kiosks"]}
     t0, wall = _cpu(), time.perf_counter()
     started = 0
@@ -110,6 +114,25 @@ def _start(db: Any, seed: dict[str, Any], signed_in: int) -> dict[str, Any]:
     return {"sessions": len(sessions), "started": started, "cpu_ms": round(cpu * 1000, 1),
             "wall_ms": round(wall * 1000, 1),
             "cpu_us_per_attempt": round(cpu * 1e6 / max(started, 1), 1)}
+
+
+def _reconnects(app: Any, logins: list[dict[str, Any]], n: int) -> dict[str, Any]:
+    """A running kiosk's socket dropped and back: connect (authentication, presence), the
+    ``hello`` that resyncs it, the disconnect, and the seat-map round that writes presence;
+    in-process through Flask-SocketIO's test client, so without the transport's share."""
+    from plugins.cbt.delivery import seatmap
+
+    socketio = app.extensions["ruang"].socketio
+    chosen = logins[:n]
+    t0 = _cpu()
+    for auth in chosen:
+        client = socketio.test_client(app, namespace="/exam", auth={"v": 1, **auth})
+        ack = client.emit("hello", {"v": 1}, namespace="/exam", callback=True)
+        assert ack.get("ok") and ack.get("key"), ack
+        client.disconnect(namespace="/exam")
+    seatmap.flusher(app).flush()
+    per = (_cpu() - t0) / max(len(chosen), 1)
+    return {"reconnects": len(chosen), "cpu_ms_per_reconnect": round(per * 1000, 2)}
 
 
 def _disconnects(n: int) -> dict[str, Any]:
@@ -144,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sign-ins", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--disconnect-clients", type=int, default=2000)
+    parser.add_argument("--reconnects", type=int, default=200)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -165,7 +189,9 @@ def main(argv: list[str] | None = None) -> int:
         db = app.extensions["ruang"].db
         result["sign_in"] = _sign_ins(db, seed, min(args.sign_ins, args.kiosks))
         result["heartbeat"] = _heartbeats(db, seed, args.rounds)
-        result["start"] = _start(db, seed, min(args.sign_ins, args.kiosks))
+        logins: list[dict[str, Any]] = []
+        result["start"] = _start(db, seed, min(args.sign_ins, args.kiosks), logins)
+        result["reconnect"] = _reconnects(app, logins, args.reconnects)
     result["disconnect"] = _disconnects(args.disconnect_clients)
     result["load_average"] = [round(x, 2) for x in os.getloadavg()]
     (args.out / "bench.json").write_text(json.dumps(result, indent=2))
