@@ -177,7 +177,8 @@ def _uncontended(sampler: Sampler, acks: list[list[float]], window_s: float = 1.
 def run_one(profile: Profile, async_mode: str, template: Path, out: Path, *,
             pin: bool, command: str, py_spy: str | None = None,
             py_spy_phases: set[str] | None = None, stall_ms: float = 0.0,
-            proctor_poll_s: float | None = None) -> dict[str, Any]:
+            proctor_poll_s: float | None = None,
+            server_env: dict[str, str] | None = None) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"ruang-lt-{async_mode}-"))
     instance = work / "instance"
@@ -187,7 +188,7 @@ def run_one(profile: Profile, async_mode: str, template: Path, out: Path, *,
             (instance / secret).chmod(0o600)
     server_cpu, driver_cpu = _cpus(pin)
     server = Server(instance, async_mode, out / "server.log", work / "site", cpu=server_cpu,
-                    stall_ms=stall_ms)
+                    stall_ms=stall_ms, extra_env=dict(server_env or {}))
     _say(f"{async_mode}: starting ruang serve (instance {instance})")
     server.start()
     assert server.proc is not None
@@ -301,7 +302,16 @@ def main(argv: list[str] | None = None) -> int:
                              "--database postgresql and Redis (see loadtests/cluster.py)")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite",
                         help="postgresql: a throw-away PostgreSQL cluster (cluster mode)")
+    parser.add_argument("--server-env", action="append", default=[], metavar="RUANG_X=VALUE",
+                        help="a setting for the server process(es), e.g. "
+                             "RUANG_DB_POOL_SIZE=40; may be given again")
     args = parser.parse_args(argv)
+    server_env: dict[str, str] = {}
+    for item in args.server_env:
+        key, sep, value = item.partition("=")
+        if not sep or not key.startswith("RUANG_"):
+            parser.error(f"--server-env {item!r}: expected RUANG_NAME=VALUE")
+        server_env[key] = value
     profile = PROFILES[args.profile]
     if args.kiosks:
         if args.kiosks < 1:
@@ -319,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return cluster.main_run(profile, out, nodes=args.nodes, database=args.database,
                                 async_mode=args.async_mode, command=command,
-                                stall_ms=args.stall_ms, proctor_poll_s=args.proctor_poll_s)
+                                stall_ms=args.stall_ms, proctor_poll_s=args.proctor_poll_s,
+                                server_env=server_env)
     modes = ["gevent", "eventlet"] if args.compare_async else [args.async_mode]
     template_root = Path(tempfile.mkdtemp(prefix="ruang-lt-seed-"))
     try:
@@ -337,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
                                    command=command, py_spy=args.py_spy,
                                    py_spy_phases=set(args.py_spy_phases.split(",")),
                                    stall_ms=args.stall_ms,
-                                   proctor_poll_s=args.proctor_poll_s))
+                                   proctor_poll_s=args.proctor_poll_s,
+                                   server_env=server_env))
     finally:
         shutil.rmtree(template_root, ignore_errors=True)
     main_report = dict(reports[0])

@@ -283,7 +283,8 @@ def count_answers(database_url: str, attempts: list[dict[str, Any]],
 
 
 def run(profile: Profile, out: Path, *, nodes: int, async_mode: str, command: str,
-        stall_ms: float = 0.0, proctor_poll_s: float | None = None) -> dict[str, Any]:
+        stall_ms: float = 0.0, proctor_poll_s: float | None = None,
+        server_env: dict[str, str] | None = None) -> dict[str, Any]:
     """One cluster run end to end; writes ``OUT/report.json`` and returns the report."""
     from loadtests import cli
     from loadtests import report as reporting
@@ -305,7 +306,7 @@ def run(profile: Profile, out: Path, *, nodes: int, async_mode: str, command: st
         seed = prepare(instance, url, profile, out / "prepare.log")
         _say(f"seeded {len(seed['kiosks'])} kiosks in {len(seed['sessions'])} labs "
              f"in {time.perf_counter() - t0:.0f} s")
-        env = {"RUANG_DATABASE_URL": url, "RUANG_MESSAGE_QUEUE": redis.url}
+        env = {**(server_env or {}), "RUANG_DATABASE_URL": url, "RUANG_MESSAGE_QUEUE": redis.url}
         servers = [Server(instance, async_mode, out / f"server-{n + 1}.log", work / "site",
                           stall_ms=stall_ms, extra_env=env) for n in range(nodes)]
         for n, server in enumerate(servers, 1):
@@ -403,13 +404,14 @@ def summary(rep: dict[str, Any]) -> str:
 
 
 def main_run(profile: Profile, out: Path, *, nodes: int, database: str, async_mode: str,
-             command: str, stall_ms: float = 0.0, proctor_poll_s: float | None = None) -> int:
+             command: str, stall_ms: float = 0.0, proctor_poll_s: float | None = None,
+             server_env: dict[str, str] | None = None) -> int:
     """What ``python -m loadtests --nodes N --database postgresql`` does; exit status as
     :func:`loadtests.cli.main`'s."""
     if database != "postgresql":
         raise SystemExit("--nodes needs --database postgresql (SQLite is one machine's)")
     rep = run(profile, out, nodes=max(nodes, 1), async_mode=async_mode, command=command,
-              stall_ms=stall_ms, proctor_poll_s=proctor_poll_s)
+              stall_ms=stall_ms, proctor_poll_s=proctor_poll_s, server_env=server_env)
     (out / "summary.md").write_text(summary(rep))
     _say(f"wrote {out / 'report.json'} and {out / 'summary.md'}")
     print((out / "summary.md").read_text().split("## Round trips")[0])

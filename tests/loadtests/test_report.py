@@ -7,6 +7,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from loadtests.profiles import PROFILES
 from loadtests.report import build, count_answers, summary
 
@@ -71,3 +73,13 @@ def test_report_judges_the_targets(tmp_path):
     text = summary([report])
     assert "| ack_p99_ms | 50.0 | 61.0 (**MISSED**) |" in text
     assert "| answers stored (database) | 3 |" in text
+
+
+@pytest.mark.parametrize("bad", ["DB_POOL_SIZE=4", "RUANG_DB_POOL_SIZE"])
+def test_a_server_setting_that_is_not_ruang_name_value_is_refused(bad, capsys):
+    from loadtests import cli
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--profile", "smoke", "--out", "/nonexistent", "--server-env", bad])
+    assert exit_.value.code == 2
+    assert f"--server-env {bad!r}: expected RUANG_NAME=VALUE" in capsys.readouterr().err
