@@ -60,6 +60,10 @@ def test_a_thousand_seats_in_a_few_queries(db):
         t = time.perf_counter()
         delta = seatmap.seats(s, room.session_id, range(10_000, 10_050))
         part = time.perf_counter() - t
+        # What the live flusher sends: the same rows, keyed by their session.
+        assert seatmap.seats_by_session(s, range(10_000, 10_050), now=None) == {
+            room.session_id: delta}
+        assert seatmap.seats_by_session(s, []) == {}
     print(f"\nseat map of {N} candidates, {len(rows)} answer rows: snapshot {full * 1000:.0f} ms, "
           f"50 dirty seats {part * 1000:.0f} ms")
     seats = [r for r in snap["seats"] if r["n"].startswith("SKALA")]
