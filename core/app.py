@@ -18,7 +18,7 @@ from core.config import Settings, instance_secret, load_settings
 from core.db import Database
 from core.instance import Ruang
 from core.plugins import PluginHost
-from core.realtime import client_manager, register_socket_handlers
+from core.realtime import ConnectionSessionInterface, client_manager, register_socket_handlers
 
 CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
@@ -58,6 +58,7 @@ def create_app(
     host = PluginHost(db, refresh_s=settings.plugin_refresh_s)
     host.load(entry_points=entry_points, extra=extra_plugins)
 
+    app.session_interface = ConnectionSessionInterface()
     socketio = SocketIO()
     socketio.init_app(
         app,

@@ -11,13 +11,35 @@ from __future__ import annotations
 from typing import Any
 
 import socketio
-from flask import Flask
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user
 from flask_socketio import SocketIO
 from pydantic import BaseModel, ValidationError
 
 from core.contracts import SocketHandler
 from core.plugins import PluginHost
+
+
+class ConnectionSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, opened once per Socket.IO connection.
+
+    Flask-SocketIO pushes a request context over the handshake's environ for every event,
+    and Flask opens the session on every push: it builds the signing serializer and checks
+    the cookie again, a twentieth of a busy server's time. The cookie of a connection cannot
+    change (with ``manage_session=False`` the session is the one of the handshake), so the
+    first opening is kept in that environ. An HTTP request has an environ of its own.
+    """
+
+    environ_key = "ruang.session"
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        found: SecureCookieSession | None = request.environ.get(self.environ_key)
+        if found is None:
+            found = super().open_session(app, request)
+            if found is not None:
+                request.environ[self.environ_key] = found
+        return found
 
 
 def _error(code: str, message: str, **extra: Any) -> dict[str, Any]:

@@ -62,3 +62,26 @@ def test_events_of_a_disabled_plugin_are_gone(sample_app):
         r.plugins.set_enabled(session, "sample", False, actor=None)
     ack = client.emit("sample_echo", {"text": "halo"}, callback=True)
     assert ack["error"] == "not_found"
+
+
+def test_a_connection_opens_its_session_cookie_once_and_stays_who_it_was(sample_app,
+                                                                         monkeypatch):
+    from flask.sessions import SecureCookieSessionInterface
+
+    opened = []
+    original = SecureCookieSessionInterface.open_session
+
+    def counting(self, app, request):
+        opened.append(request.path)
+        return original(self, app, request)
+
+    client = _socket(sample_app, "pengawas")
+    monkeypatch.setattr(SecureCookieSessionInterface, "open_session", counting)
+    for _ in range(5):
+        assert client.emit("sample_staff", {}, callback=True)["ok"] is True
+    assert len(opened) <= 1  # the handshake's session, kept for the connection's events
+    # HTTP requests still open their own sessions, one each.
+    http = Browserish(sample_app.test_client())
+    http.client.get("/login")
+    http.client.get("/login")
+    assert len(opened) >= 2
