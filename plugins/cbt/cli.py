@@ -114,6 +114,18 @@ def export_cmd(bank_name: str, fmt: str, output: Path) -> None:
     click.echo(f"{count} item(s) of {bank_name!r} written to {output} ({fmt})")
 
 
+@cbt.command("demo")
+def demo_cmd() -> None:
+    """Add a demo exam with a session running now in LAB-1 (after `ruang demo`)."""
+    from plugins.cbt.demo import ensure_demo
+
+    try:
+        with ruang().db.transaction() as session:
+            ensure_demo(session)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @cbt.command("exams")
 def exams_cmd() -> None:
     """List exams with their code, status and number of candidates."""
