@@ -183,8 +183,7 @@ class Controller:
         say(f"  dropping {len(online)} connections at once "
             f"({'silently, no FIN' if p.storm_silent else 'with FIN'})")
         t0 = time.perf_counter()
-        for k in online:
-            k.drop(p.storm_silent)
+        online = [k for k in online if k.drop(p.storm_silent)]
         deadline = t0 + p.storm_wait_s
         while time.perf_counter() < deadline:
             if all(k.synced_at > 0 for k in online):

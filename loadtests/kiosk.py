@@ -301,14 +301,16 @@ class Kiosk:
             self.on_disconnect(self)
         gevent.spawn(self._reconnect)
 
-    def drop(self, silent: bool) -> None:
+    def drop(self, silent: bool) -> bool:
         """The network goes: ``silent`` leaves the server no FIN (a switch losing power);
-        otherwise the connection closes as when a cable is pulled on the kiosk's side."""
+        otherwise the connection closes as when a cable is pulled on the kiosk's side.
+        False when there was no open websocket to drop (said as an error)."""
         sio = self.sio
         ws = getattr(getattr(sio, "eio", None), "ws", None)
         sock = getattr(ws, "sock", None)
         if sock is None:
-            return
+            self.rec.error(f"kiosk {self.info['kiosk_id']}: no open websocket to drop")
+            return False
         self.expect_drop = True
         self.sync_marks = set(self.pending)
         self.synced_at = 0.0
@@ -318,6 +320,7 @@ class Kiosk:
                 sock.shutdown(socket.SHUT_RD)
             else:
                 sock.shutdown(socket.SHUT_RDWR)
+        return True
 
     def release_held(self) -> None:
         for s in self._held:
