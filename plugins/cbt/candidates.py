@@ -216,6 +216,12 @@ def new_password() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(PASSWORD_LENGTH))
 
 
+def set_password(cand: Candidate, password: str) -> None:
+    """Store ``password`` as the candidate's sign-in password (argon2, this module's cost)."""
+    cand.password_hash = _hasher.hash(password)
+    cand.password_set_at = utcnow()
+
+
 def issue_passwords(session: Session, exam: Exam, chosen: list[Candidate] | None = None,
                     actor: Any = None, progress: Any = None) -> list[tuple[Candidate, str]]:
     """New one-time passwords for ``chosen`` (default: everyone), for printing once."""
@@ -225,8 +231,7 @@ def issue_passwords(session: Session, exam: Exam, chosen: list[Candidate] | None
         if cand.exam_id != exam.id:
             raise CandidateError(f"{cand.participant_number} is not on this exam's roster")
         password = new_password()
-        cand.password_hash = _hasher.hash(password)
-        cand.password_set_at = utcnow()
+        set_password(cand, password)
         out.append((cand, password))
         if progress is not None:
             progress(1)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import click
-from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -139,11 +138,8 @@ def _build(session: Session) -> None:
         (line, roster.RosterRow(student_number=student, name=name, class_name="TIK-1A",
                                 programme="Informatika"))
         for line, (student, name, _pw) in enumerate(DEMO_CANDIDATES, start=2)]), staff)
-    # Same argon2 format as issue_passwords, so sign-in verifies these like any other.
-    hasher = PasswordHasher()
     for cand, (_student, _name, password) in zip(added, DEMO_CANDIDATES, strict=True):
-        cand.password_hash = hasher.hash(password)
-        cand.password_set_at = now
+        roster.set_password(cand, password)
 
     events.update_checklist(session, event, staff, exam_id=exam.id, material_agreed=True,
                             devices_checked=True, running_order="Ujian Literasi TIK 30 menit")

@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 
 NAMESPACE = "/proctor"
 FLUSH_S = 0.5
+PRESENCE_CHUNK = 500  # attempts per UPDATE: well under both engines' bound-parameter limits
 IDLE_EXIT_S = 60.0
 LATE_AFTER = timedelta(minutes=15)
 """A candidate who has not started this long after the exam began in the room needs the
@@ -279,9 +280,9 @@ class Flusher:
             with ruang().db.transaction() as s:
                 for value in (True, False):
                     ids = sorted(a for a, v in taken.items() if v is value)
-                    for i in range(0, len(ids), 500):
+                    for i in range(0, len(ids), PRESENCE_CHUNK):
                         s.execute(update(DeliveryAttempt).where(
-                            DeliveryAttempt.attempt_id.in_(ids[i:i + 500]),
+                            DeliveryAttempt.attempt_id.in_(ids[i:i + PRESENCE_CHUNK]),
                             DeliveryAttempt.online != value)
                             .values(online=value).execution_options(synchronize_session=False))
         except Exception:

@@ -326,6 +326,7 @@
   // -- start -------------------------------------------------------------------------------
 
   function started(key, deadline, now) {
+    S.pendingStart = "";  // started by the proctor or on another kiosk meanwhile
     syncClock(now);
     S.deadline = deadline;
     S.state = "running";
