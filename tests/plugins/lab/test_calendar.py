@@ -17,7 +17,11 @@ from tests.plugins.lab.conftest import lab, user
 
 
 def soon(days: int) -> date:
-    """A weekday ``days`` from today (feeds cover two months back and seven ahead)."""
+    """A weekday ``days`` from today (feeds cover two months back and seven ahead).
+
+    Callers ask for 90 days or more: the demo data books LAB-1 every Monday for the next
+    eight weeks, and a test that lands on one of those Mondays is refused."""
+    assert days >= 90, "inside the demo data's weekly series"
     day = date.today() + timedelta(days=days)
     while day.isoweekday() > 5:
         day += timedelta(days=1)
@@ -41,7 +45,7 @@ def feed_url(login, code: str) -> str:
 
 def test_ical_feed_parses_and_holds_the_bookings(login, app, db):
     lab1 = lab(db, "LAB-1")
-    day = soon(40)
+    day = soon(100)
     approved(db, lab1.id, day, "13:00", "15:00", "Seminar Kecerdasan Buatan")
     with db.transaction() as s:
         start = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9)
@@ -73,7 +77,7 @@ def test_ical_feed_parses_and_holds_the_bookings(login, app, db):
 
 def test_all_labs_feed_and_calendar_pages(login, db):
     lab1, lab2 = lab(db, "LAB-1"), lab(db, "LAB-2")
-    day = soon(45)
+    day = soon(105)
     approved(db, lab1.id, day, "08:00", "09:00", "Kuliah Umum Satu")
     approved(db, lab2.id, day, "10:00", "12:00", "Kuliah Umum Dua")
     yansi = login("yansi")
@@ -100,7 +104,7 @@ def test_all_labs_feed_and_calendar_pages(login, db):
 
 def test_pending_requests_show_to_staff_only(login, db):
     lab2 = lab(db, "LAB-2")
-    day = soon(50)
+    day = soon(110)
     with db.transaction() as s:
         lab_requests.submit(s, lab_requests.parse_form({
             "lab_id": lab2.id, "first_day": day.isoformat(), "start_time": "14:00",
@@ -118,7 +122,7 @@ def test_utilisation_report_and_csv(login, db):
     with db.session() as s:
         prof = s.scalar(select(LabProfile).where(LabProfile.lab_id == lab2.id))
         open_days = prof.open_days if prof else "123456"
-    day = soon(35)
+    day = soon(95)
     approved(db, lab2.id, day, "08:00", "12:00", "Ujian Praktik")
     month = day.strftime("%Y-%m")
     page = login("kabpti").get(f"/lab/utilisation?month={month}&lab=LAB-2")
