@@ -77,7 +77,7 @@ def test_proposal_to_revoked_certificate(app, db, login, guest, smtp_server):
             account.email = f"{account.username}@kampus.example"
 
     # -- the proposal ----------------------------------------------------------------------
-    day = (now() + timedelta(days=20)).date()
+    day = (now() + timedelta(days=100)).date()
     resp = staff.post("/certification/programmes/new", {
         "title": "Sertifikasi Jaringan 2026", "description": "Bersama LSP mitra.",
         "starts_on": day.isoformat(), "ends_on": day.isoformat(),
@@ -94,7 +94,9 @@ def test_proposal_to_revoked_certificate(app, db, login, guest, smtp_server):
     with db.session() as s:
         lab = rooms.lab_by_code(s, "LAB-1")
         assert lab is not None
-    start = now() + timedelta(days=20)
+    # Far enough ahead to clear the demo data's own bookings of LAB-1 (weekly for eight
+    # weeks, and the demo programmes' sessions three weeks out).
+    start = now() + timedelta(days=100)
     resp = staff.post(f"/certification/fields/{field_id}/sessions", {
         "title": "Uji kompetensi", "kind": "exam", "starts_at": local_text(start),
         "ends_at": local_text(start + timedelta(hours=3)), "lab_id": str(lab.id)})

@@ -31,6 +31,9 @@ def _session_now(db) -> int:
     if start.date() != now.date():
         start = start.replace(hour=0, minute=30) + timedelta(days=0)
     end = min(start + timedelta(hours=2), start.replace(hour=23, minute=59))
+    if end - start < timedelta(minutes=15):  # 23:39 to 23:40: no time left today
+        start = (start + timedelta(days=1)).replace(hour=0, minute=30)
+        end = start + timedelta(hours=2)
     staff, head = user(db, "jds"), user(db, "kabpti")
     with db.transaction() as s:
         req, _ = lab_requests.submit(s, lab_requests.parse_form({

@@ -72,7 +72,9 @@ def test_a_proctor_watches_a_seat_start_and_pauses_locks_and_messages_it(live_se
     expect(tile).to_have_attribute("data-online", "1")
     expect(proctor.locator(".seat[data-state='absent']")).to_have_count(5)
     token = proctor.locator("#token").inner_text().strip()
-    assert token == tokens.current(db, room.session_id)[0]
+    # The page may have been drawn just before a 15-minute change: the previous token is
+    # still good for its grace period, as it is for the kiosk.
+    assert tokens.check(db, room.session_id, token)
     shot(proctor, "proctor-room-waiting")
 
     # The kiosk starts with the token: the seat turns to working, no reload.
