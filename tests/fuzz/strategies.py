@@ -25,3 +25,17 @@ def shaped(fields: dict[str, st.SearchStrategy[Any]]) -> st.SearchStrategy[dict[
     return st.fixed_dictionaries({}, optional=plausible).flatmap(
         lambda d: st.dictionaries(st.text(max_size=6), json_values, max_size=2).map(
             lambda extra: {**extra, **d}))
+
+
+def _wire_carries(auth: Any) -> bool:
+    """Whether a CONNECT packet can carry ``auth`` as its payload. Socket.IO reads digits
+    right after the namespace as the packet's id, so a non-negative number there is not a
+    payload at all: ``0.0`` goes out as id 0 then ``.0`` (python-socketio's test client
+    encodes it anyway, then fails to decode its own packet). Browsers send an object."""
+    number = isinstance(auth, int | float) and not isinstance(auth, bool)
+    return not (number and auth >= 0)
+
+
+handshake_payloads = json_values.filter(_wire_carries)
+"""Anything a client can put in the handshake's ``auth``."""
+

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from plugins.cbt.delivery import tokens
 from plugins.cbt.delivery.push import NAMESPACE
 from plugins.cbt.delivery.signin import sign_in
-from tests.fuzz.strategies import json_values, shaped
+from tests.fuzz.strategies import handshake_payloads, json_values, shaped
 from tests.plugins.cbt.delivery.conftest import Room, enrol, exam_room
 from tests.plugins.cbt.delivery.test_socket import Kiosk
 
@@ -102,7 +102,7 @@ def test_random_submits_and_handshakes_never_crash(app, db):
                    "attempt": st.just(done.attempt_id) | ints,
                    "login": st.just(done.login) | st.text(max_size=120),
                    "seb_url": st.text(max_size=20), "seb_key": st.text(max_size=20)})
-           | json_values)
+           | handshake_payloads)
     def handshakes(auth: Any) -> None:
         client = socketio.test_client(app, namespace=NAMESPACE, auth=auth)
         if client.is_connected(NAMESPACE):
