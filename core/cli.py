@@ -116,6 +116,10 @@ def serve(host: str | None, port: int | None, tls: bool) -> None:
         from core.jobs import start_scheduler
 
         start_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
+    from core.collector import pace
+
+    # Last, so that what the app and the scheduler built is frozen with the rest.
+    pace(r.settings.gc_full_every_s, r.socketio.start_background_task, r.socketio.sleep)
     click.echo(f"Ruang {r.settings.async_mode} server on {host}:{port}")
     click.echo(f"  staff and proctors: {base}/")
     click.echo(f"  kiosk (lab PCs):    {base}/kiosk")

@@ -57,6 +57,10 @@ class Settings(BaseModel):
         default=20, ge=0, le=1000,
         description="PostgreSQL connections a process may open beyond the pool at a peak")
     jobs: bool = Field(default=True, description="Run background jobs in this process")
+    gc_full_every_s: float = Field(
+        default=300.0, ge=0, le=86400,
+        description="Seconds between the server's full garbage collections (0: CPython's own "
+                    "schedule); see core/collector.py")
     assets_dir: Path | None = Field(default=None, description="node_modules of front-end packages")
 
     @field_validator("instance")

@@ -16,7 +16,8 @@ With ``RUANG_LOADTEST_STALL_MS`` set (``python -m loadtests --stall-ms``), ``rua
 also watches its own event loop: a green thread ticks every 5 ms, and a real OS thread
 notes each time the ticks stop for longer than that many milliseconds, with the stack of
 the code that was running then, as one ``LOOP-STALL`` line on stderr. While the loop is
-stalled no kiosk is answered, so these lines say what the latency tail is made of.
+stalled no kiosk is answered, so these lines say what the latency tail is made of. Each
+garbage collection longer than half that threshold is one ``GC-PAUSE`` line.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.contracts import SocketHandler
 from core.plugins import hookimpl
+from loadtests.pauses import GcPauses
 
 EVENT = "loadtest_ack"
 DIST_NAME = "ruang-loadtest-baseline"
@@ -65,9 +67,16 @@ class BaselinePlugin:
         serving = len(sys.argv) > 1 and sys.argv[1] == "serve"
         if threshold_ms > 0 and serving:
             StallWatch(app.extensions["ruang"].socketio, threshold_ms / 1000.0).start()
+            GcPauses(report_ms=threshold_ms / 2, on_pause=_say_gc_pause).install()
 
 
 plugin = BaselinePlugin()
+
+
+def _say_gc_pause(generation: int, ms: float, collected: int) -> None:
+    # A collection holds the GIL, so the loop (and every thread) stood still for all of it.
+    sys.stderr.write(f"GC-PAUSE {ms:.0f} ms at {time.time() - ms / 1000:.3f} "
+                     f"gen {generation} collected {collected}\n")
 
 
 def _original_thread(name: str) -> Callable[..., Any]:

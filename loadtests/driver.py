@@ -45,8 +45,11 @@ from gevent.lock import BoundedSemaphore  # noqa: E402
 from locust import User, constant, events, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
+from core.collector import CollectionPacer, full_collection  # noqa: E402
 from loadtests.kiosk import Kiosk  # noqa: E402
 from loadtests.metrics import Recorder, percentiles  # noqa: E402
+from loadtests.pauses import GcPauses, LoopLag  # noqa: E402
+from loadtests.pauses import summary as pause_summary  # noqa: E402
 from loadtests.profiles import PROFILES, TARGETS, Profile  # noqa: E402
 from loadtests.server import pin_to  # noqa: E402
 
@@ -60,6 +63,9 @@ FINISH_SPREAD_PER_KIOSK_S = 0.01
 
 def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+DROP_NOTICE_S = 2.0  # a storm's dropped client that has not noticed by then is told
 
 
 class Controller:
@@ -97,6 +103,9 @@ class Controller:
     # -- bookkeeping -----------------------------------------------------------------------
 
     def phase(self, name: str) -> dict[str, Any]:
+        # The generator's own full garbage collections happen here, between phases, where
+        # no round trip is being timed (see core.collector; the driver takes them over).
+        full_collection()
         now_p, now_w = time.perf_counter(), time.time()
         if self.phases and "end" not in self.phases[-1]:
             self.phases[-1].update(end=now_w, end_p=now_p,
@@ -163,8 +172,12 @@ class Controller:
             self.rec.error(f"no proctor signed in for session {sid}")
         self.started_sessions |= set(session_ids)
         deadline = t0 + self.profile.fanout_wait_s
-        while time.perf_counter() < deadline and any(k.shown_at == 0 for k in waiting):
-            gevent.sleep(0.01)
+        # Each kiosk notes its own ``shown_at``; this loop only waits, and checks the kiosks
+        # still waiting at a slow pace (the generator's core is the kiosks' during the start).
+        unseen = waiting
+        while time.perf_counter() < deadline and unseen:
+            gevent.sleep(0.05)
+            unseen = [k for k in unseen if k.shown_at == 0]
         gevent.joinall(jobs, timeout=30)
         shown = [k.shown_at for k in waiting if k.shown_at > 0]
         keyed = [(k.key_at - t0) * 1000 for k in waiting if k.key_at > 0]
@@ -185,9 +198,12 @@ class Controller:
         t0 = time.perf_counter()
         online = [k for k in online if k.drop(p.storm_silent)]
         deadline = t0 + p.storm_wait_s
+        told: int | None = None
         while time.perf_counter() < deadline:
             if all(k.synced_at > 0 for k in online):
                 break
+            if told is None and time.perf_counter() - t0 >= DROP_NOTICE_S:
+                told = sum(1 for k in online if k.notice_drop())
             gevent.sleep(0.05)
         back = [k.synced_at for k in online if k.synced_at > 0]
         stuck = len(online) - len(back)
@@ -200,7 +216,9 @@ class Controller:
                 "per_kiosk_s": percentiles((b - t0) for b in back),
                 "reconnect_attempts": self.rec.count("reconnect")
                 + len([s for s in self.rec.samples.get("reconnect", []) if not s.ok]),
-                "silent": p.storm_silent}
+                "silent": p.storm_silent,
+                # Kiosks whose client had not seen its own drop after DROP_NOTICE_S.
+                "told_of_drop": told or 0}
 
     def saturate(self, label: str, mode: str, event_name: str, chosen: list[Kiosk],
                  seconds: float) -> dict[str, Any]:
@@ -613,6 +631,21 @@ def _results(ctl: Controller, env: Environment) -> dict[str, Any]:
     return res
 
 
+def _pauses_by_phase(ctl: Controller, lag: LoopLag, gcs: GcPauses) -> dict[str, Any]:
+    """The generator's loop stalls and long garbage collections, per phase of the run."""
+    out: dict[str, Any] = {}
+    for ph in ctl.phases:
+        start, end = ph["start"], ph.get("end", time.time())
+        out[f"{ph['name']}: loop stalls over {lag.threshold_ms:g} ms"] = pause_summary(
+            lag.within(start, end))
+        for gen in range(3):
+            found = [ms for at, g, ms in gcs.long if g == gen and start <= at < end]
+            if found:
+                out[f"{ph['name']}: generation {gen} collections over {gcs.report_ms:g} ms"] = \
+                    pause_summary(found)
+    return out
+
+
 def write_locust_stats(env: Environment, path: Path) -> None:
     with path.open("w", newline="") as f:
         w = csv.writer(f)
@@ -659,6 +692,10 @@ def main(argv: list[str] | None = None) -> int:
     runner = env.create_local_runner()
     say(f"profile {profile.name}: {profile.kiosks} kiosks, {ctl.wanted_proctors} proctors, "
         f"pid {os.getpid()} on CPU {args.cpu if args.cpu is not None else 'any'}")
+    CollectionPacer(full_every_s=0).take_over()
+    gc_pauses = GcPauses(report_ms=20.0).install()
+    lag = LoopLag(gevent.sleep)
+    gevent.spawn(lag.run)
     worker = gevent.spawn(ctl.run, runner)
     worker.join(timeout=profile.time_limit_s)
     if not worker.dead:
@@ -670,6 +707,8 @@ def main(argv: list[str] | None = None) -> int:
         runner.quit()
     res = _results(ctl, env)
     res["driver_wall_s"] = round(time.perf_counter() - ctl.t_begin, 1)
+    lag.stopped = True
+    res["driver_pauses"] = _pauses_by_phase(ctl, lag, gc_pauses)
     args.out.write_text(json.dumps(res))
     write_locust_stats(env, args.out.with_name("locust_stats.csv"))
     say(f"done: {res['answers_acked']}/{res['answers_sent']} answers acknowledged, "

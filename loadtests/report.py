@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtests.metrics import percentiles
+from loadtests.pauses import summary as pause_summary
 from loadtests.profiles import TARGETS, Profile
 
 INTEGRITY_KEYS = ("answers_sent", "answers_acked", "answers_stored", "duplicates", "lost",
@@ -76,6 +77,7 @@ def count_answers(db_path: Path, attempts: list[dict[str, Any]]) -> dict[str, An
 
 
 STALL_RE = re.compile(r"^LOOP-STALL (\d+) ms at ([\d.]+) \| (.*?) \| (.*)$", re.MULTILINE)
+GC_RE = re.compile(r"^GC-PAUSE (\d+) ms at ([\d.]+) gen (\d)", re.MULTILINE)
 
 
 def stall_reports(log: str, phases: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -99,7 +101,14 @@ def stall_reports(log: str, phases: list[dict[str, Any]] | None = None) -> dict[
         inner[frames[0] if frames else innermost] += 1
         durations.append(float(ms))
     stats = percentiles(durations)
-    return {"count": len(durations), "total_ms": round(sum(durations)),
+    gc_by_phase: dict[str, list[float]] = {}
+    for ms, at, gen in GC_RE.findall(log):
+        when = float(at)
+        phase = next((p["name"] for p in phases or []
+                      if p["start"] <= when < p.get("end", p["start"])), "other")
+        gc_by_phase.setdefault(f"{phase} gen{gen}", []).append(float(ms))
+    return {"gc_pauses": {k: pause_summary(v) for k, v in gc_by_phase.items()},
+            "count": len(durations), "total_ms": round(sum(durations)),
             "ms": stats, "by_code": {k: {"stalls": n, "ms": ms_by_handler[k]}
                                      for k, n in by_handler.most_common(12)},
             "innermost": dict(inner.most_common(10)),
@@ -169,6 +178,7 @@ def build(profile: Profile, async_mode: str, driver: dict[str, Any], db: dict[st
         "error_samples": driver.get("error_samples", []),
         "error_kinds": driver.get("error_kinds", {}),
         "loop_blocked": server.get("loop_blocked"),
+        "driver_pauses": driver.get("driver_pauses"),
         "load_generator": {"processes": 1, "runner": "locust LocalRunner",
                            "cpu_s": driver.get("driver_cpu_s"),
                            "wall_s": driver.get("driver_wall_s"),
@@ -271,6 +281,8 @@ def summary(reports: list[dict[str, Any]]) -> str:
         lambda r: ", ".join(str(x) for x in r.get("sign_in_per_s") or []) or None)
     row("start fan-out, ms (last kiosk shows question 1)", lambda r: r["start_fanout_ms"])
     row("storm recovery, s (last kiosk back in sync)", lambda r: r["storm_recovery_s"])
+    row("storm: dropped clients that had not noticed after 2 s, and were told",
+        lambda r: (r.get("storm") or {}).get("told_of_drop"))
     row("answer path at saturation, acks/s", lambda r: r["answer_ack_per_s"])
     row("ack-only baseline, acks/s", lambda r: r["baseline_ack_per_s"])
     row("answer path / baseline", lambda r: r["answer_to_baseline"])
@@ -361,6 +373,17 @@ def summary(reports: list[dict[str, Any]]) -> str:
             for ph, top in (blocked.get("ms_by_phase") or {}).items():
                 lines.append(f"- phase {ph}: " + ", ".join(
                     f"`{where}` {ms} ms" for where, ms in top.items()))
+            for where, g in (blocked.get("gc_pauses") or {}).items():
+                lines.append(f"- server garbage collections over {blocked['threshold_ms'] / 2:g} "
+                             f"ms, phase {where}: {g['count']}, {g['total_ms']} ms in all, "
+                             f"the longest {g['max_ms']} ms")
+        lag = r.get("driver_pauses")
+        if lag:
+            lines.append("")
+            lines.append("The load generator's own pauses (its acks wait while it is held):")
+            for name, g in lag.items():
+                lines.append(f"- {name}: {g['count']}, {g['total_ms']} ms in all, the longest "
+                             f"{g['max_ms']} ms, {g['over_50_ms']} over 50 ms")
         phases = r.get("phases") or []
         if phases:
             lines.append("")
