@@ -85,6 +85,9 @@ def cli() -> None:
 # -- serve ---------------------------------------------------------------------------------
 
 
+EVENTLET_MAX_CONNECTIONS = 60_000
+
+
 @click.command("serve")
 @click.option("--host", default=None, help="Address to listen on (default RUANG_HOST)")
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="Port (RUANG_PORT)")
@@ -124,8 +127,16 @@ def serve(host: str | None, port: int | None, tls: bool) -> None:
     click.echo(f"  staff and proctors: {base}/")
     click.echo(f"  kiosk (lab PCs):    {base}/kiosk")
     sys.stdout.flush()
+    server_args: dict[str, Any] = dict(ssl_args)
+    if r.settings.async_mode == "eventlet":
+        # eventlet's WSGI server stops accepting at 1,024 open connections by default: a
+        # kiosk holds two (its websocket and its page's keep-alive), so the 513th kiosk's
+        # connection waited in the listen queue for ever (the lab profile under eventlet).
+        # gevent's server has no such cap; the real bound is the open-file limit
+        # (LimitNOFILE=65536 in deploy/ruang@.service).
+        server_args["max_size"] = EVENTLET_MAX_CONNECTIONS
     r.socketio.run(current_app._get_current_object(), host=host, port=port,  # type: ignore[attr-defined]
-                   use_reloader=False, log_output=False, **ssl_args)
+                   use_reloader=False, log_output=False, **server_args)
 
 
 @click.group("tls")

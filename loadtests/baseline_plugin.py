@@ -23,6 +23,7 @@ garbage collection longer than half that threshold is one ``GC-PAUSE`` line.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 import traceback
@@ -65,12 +66,28 @@ class BaselinePlugin:
     def ruang_app_created(self, app: Any) -> None:
         threshold_ms = float(os.environ.get("RUANG_LOADTEST_STALL_MS") or 0)
         serving = len(sys.argv) > 1 and sys.argv[1] == "serve"
+        if serving:
+            # ``kill -USR1 PID`` writes every green thread's stack to the server's log: what a
+            # request that never answers is waiting for.
+            signal.signal(signal.SIGUSR1, lambda *_: _dump_green_threads())
         if threshold_ms > 0 and serving:
             StallWatch(app.extensions["ruang"].socketio, threshold_ms / 1000.0).start()
             GcPauses(report_ms=threshold_ms / 2, on_pause=_say_gc_pause).install()
 
 
 plugin = BaselinePlugin()
+
+
+def _dump_green_threads() -> None:
+    import gc
+
+    import greenlet
+
+    for g in gc.get_objects():
+        if isinstance(g, greenlet.greenlet) and g.gr_frame is not None:
+            sys.stderr.write(f"--- green thread {g!r}\n" + "".join(
+                traceback.format_stack(g.gr_frame)))
+    sys.stderr.flush()
 
 
 def _say_gc_pause(generation: int, ms: float, collected: int) -> None:

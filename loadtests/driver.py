@@ -29,6 +29,7 @@ import logging  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections import deque  # noqa: E402
@@ -37,6 +38,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import gevent  # noqa: E402
+import gevent.util  # noqa: E402
 import psutil  # noqa: E402
 import requests  # noqa: E402
 import socketio  # noqa: E402
@@ -692,6 +694,9 @@ def main(argv: list[str] | None = None) -> int:
     runner = env.create_local_runner()
     say(f"profile {profile.name}: {profile.kiosks} kiosks, {ctl.wanted_proctors} proctors, "
         f"pid {os.getpid()} on CPU {args.cpu if args.cpu is not None else 'any'}")
+    # ``kill -USR1 PID`` prints what every green thread is doing (a kiosk that hangs).
+    signal.signal(signal.SIGUSR1, lambda *_: sys.stderr.write(
+        "\n".join(gevent.util.format_run_info()) + "\n"))
     CollectionPacer(full_every_s=0).take_over()
     gc_pauses = GcPauses(report_ms=20.0).install()
     lag = LoopLag(gevent.sleep)
