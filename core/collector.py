@@ -47,7 +47,6 @@ class CollectionPacer:
     full_every_s: float
     last_full: float = 0.0
     full_collections: int = 0
-    longest_ms: float = 0.0
 
     def take_over(self) -> None:
         """Collect and freeze what the process has built so far, and stop the allocator
@@ -63,10 +62,9 @@ class CollectionPacer:
         now = time.monotonic() if now is None else now
         if now - self.last_full < self.full_every_s:
             return False
-        ms = full_collection()
+        full_collection()
         self.last_full = time.monotonic()
         self.full_collections += 1
-        self.longest_ms = max(self.longest_ms, ms)
         return True
 
 

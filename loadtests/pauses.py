@@ -31,7 +31,7 @@ class GcPauses:
         self.count = [0, 0, 0]
         self.total_ms = [0.0, 0.0, 0.0]
         self.max_ms = [0.0, 0.0, 0.0]
-        self.long: list[tuple[float, int, float]] = []  # (wall time, generation, ms)
+        self.long: list[tuple[float, int, float]] = []  # (wall time it began, generation, ms)
         self._t0 = 0.0
 
     def install(self) -> GcPauses:
@@ -48,7 +48,7 @@ class GcPauses:
         self.total_ms[gen] += ms
         self.max_ms[gen] = max(self.max_ms[gen], ms)
         if ms >= self.report_ms:
-            self.long.append((time.time(), gen, ms))
+            self.long.append((time.time() - ms / 1000, gen, ms))
             if self.on_pause is not None:
                 self.on_pause(gen, ms, int(info.get("collected", 0)))
 
